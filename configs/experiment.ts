@@ -6,7 +6,10 @@ import { z } from "zod";
  */
 
 const posInt = z.int().positive();
-const seed = z.int().min(0).max(2 ** 31 - 1);
+const seed = z
+  .int()
+  .min(0)
+  .max(2 ** 31 - 1);
 
 export const BACKENDS = ["auto", "tensorflow-gpu", "tensorflow", "wasm", "cpu"] as const;
 export const Backend = z.enum(BACKENDS);

@@ -16,12 +16,24 @@ export interface LoadedConfig {
 }
 
 /** Render zod issues as "file: key.path: expected X, found Y" lines. */
-export function formatIssues(file: string, issues: readonly z.core.$ZodIssue[], input?: unknown): string {
+export function formatIssues(
+  file: string,
+  issues: readonly z.core.$ZodIssue[],
+  input?: unknown,
+  schemaFile = "configs/experiment.ts",
+): string {
   return issues
-    .map((issue) => {
+    .flatMap((issue) => {
+      // An unknown key is reported at its own path, so a typo points at itself.
+      if (issue.code === "unrecognized_keys") {
+        return issue.keys.map((key) => {
+          const path = [...issue.path, key].map(String).join(".");
+          return `${file}: ${path}: unknown key (a typo? every key and its default is in ${schemaFile})`;
+        });
+      }
       const path = issue.path.length ? issue.path.map(String).join(".") : "(top level)";
       const found = describeFound(input, issue.path);
-      return `${file}: ${path}: ${issue.message}${found}`;
+      return [`${file}: ${path}: ${issue.message}${found}`];
     })
     .join("\n");
 }
@@ -42,9 +54,13 @@ function describeFound(input: unknown, path: readonly PropertyKey[]): string {
 export function parseConfig(raw: unknown, file: string): ExperimentConfig {
   const result = ExperimentConfig.safeParse(raw);
   if (!result.success) {
-    throw new RunstackError("CONFIG_INVALID", `invalid experiment config\n${formatIssues(file, result.error.issues, raw)}`, {
-      hint: "fix the keys named above; see configs/experiment.ts for every key and its default",
-    });
+    throw new RunstackError(
+      "CONFIG_INVALID",
+      `invalid experiment config\n${formatIssues(file, result.error.issues, raw)}`,
+      {
+        hint: "fix the keys named above; see configs/experiment.ts for every key and its default",
+      },
+    );
   }
   return result.data;
 }
