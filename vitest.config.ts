@@ -8,5 +8,6 @@ export default defineConfig({
     hookTimeout: 120_000,
     // One core of real throughput: more workers only contend.
     maxWorkers: 2,
+    reporters: ["default", "./test/summary-reporter.ts"],
   },
 });
