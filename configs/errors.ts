@@ -22,6 +22,8 @@ export type ErrorCode =
   | "UNSAFE_TO_DESTROY"
   | "METADATA"
   | "PUSH_FAILED"
+  /** publish refused before any push: files outside results/<run-id>/, empty folder, key material. */
+  | "PUBLISH_REFUSED"
   | "INTERRUPTED";
 
 export class RunstackError extends Error {
