@@ -13,6 +13,7 @@ export type ErrorCode =
   | "BACKEND_UNAVAILABLE"
   | "RECORD_EXISTS"
   | "RECORD_INVALID"
+  | "RECORD_NOT_FOUND"
   | "GIT"
   | "GIT_DIRTY"
   | "GIT_COMMIT_NOT_ON_REMOTE"
