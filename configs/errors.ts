@@ -25,6 +25,8 @@ export type ErrorCode =
   | "PUSH_FAILED"
   /** publish refused before any push: files outside results/<run-id>/, empty folder, key material. */
   | "PUBLISH_REFUSED"
+  /** the learner returned output of the wrong shape or non-finite values (e.g. a diverged model). */
+  | "LEARNER_OUTPUT"
   | "INTERRUPTED";
 
 export class RunstackError extends Error {
