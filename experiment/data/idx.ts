@@ -70,7 +70,7 @@ export function encodeIdx(dims: readonly number[], data: Uint8Array): Uint8Array
   const out = new Uint8Array(4 + 4 * dims.length + data.length);
   const view = new DataView(out.buffer);
   view.setUint32(0, (UBYTE << 8) | dims.length);
-  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d));
+  for (const [i, d] of dims.entries()) view.setUint32(4 + 4 * i, d);
   out.set(data, 4 + 4 * dims.length);
   return out;
 }

@@ -30,4 +30,23 @@ export interface SplitData {
   train: Dataset;
   test: Dataset;
   identity: DatasetIdentity;
+  /**
+   * Every seed used to produce this split (and the source), by name, for the run record.
+   * Always filled by splitForSeed; optional only so hand-built fakes stay valid.
+   */
+  seeds?: Record<string, number>;
+}
+
+/** What loadSource reads once per run; splitForSeed derives each seed's split from it without I/O. */
+export interface LoadedSource {
+  source: DatasetIdentity["source"];
+  name: string;
+  location: string;
+  manifestSha256: string;
+  /** The rows the pool is drawn from (and the test set too when `test` is null). */
+  train: Dataset;
+  /** A predefined test split (IDX t10k); null when the test set is drawn from `train` per seed. */
+  test: Dataset | null;
+  /** Seeds used while loading (e.g. the synthetic generator's), recorded with the run. */
+  seeds: Record<string, number>;
 }
