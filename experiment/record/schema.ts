@@ -160,8 +160,17 @@ export const StrategySummary = z.strictObject({
   aubcStd: z.number().nullable(),
   finalAccuracyMean: z.number(),
   finalAccuracyStd: z.number().nullable(),
-  /** How many seeds (completed trials) contributed to the figures above. */
-  seeds: z.int().min(0),
+  /** Seeds of the completed trials the figures above average. */
+  seeds: z.array(z.int()),
+  /** Per-seed AUBC against random with the same seed (absent for random itself). */
+  vsRandom: z
+    .strictObject({
+      wins: z.int().min(0),
+      losses: z.int().min(0),
+      ties: z.int().min(0),
+      meanDiff: z.number(),
+    })
+    .optional(),
 });
 export type StrategySummary = z.infer<typeof StrategySummary>;
 

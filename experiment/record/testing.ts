@@ -43,8 +43,15 @@ export function sampleInputs(): BuildRecordInputs {
   const trials = [sampleTrial("random", 1, [0.5, 0.6, 0.7]), sampleTrial("entropy", 1, [0.5, 0.65, 0.8])];
   return {
     summary: {
-      random: { seeds: 1, finalAccuracyStd: null, finalAccuracyMean: 0.7, aubcStd: null, aubcMean: 0.6 },
-      entropy: { seeds: 1, finalAccuracyStd: null, finalAccuracyMean: 0.8, aubcStd: null, aubcMean: 0.65 },
+      random: { seeds: [1], finalAccuracyStd: null, finalAccuracyMean: 0.7, aubcStd: null, aubcMean: 0.6 },
+      entropy: {
+        vsRandom: { meanDiff: 0.05, ties: 0, losses: 0, wins: 1 },
+        seeds: [1],
+        finalAccuracyStd: null,
+        finalAccuracyMean: 0.8,
+        aubcStd: null,
+        aubcMean: 0.65,
+      },
     },
     trials,
     timings: {
