@@ -79,9 +79,24 @@ describe("run record schema", () => {
     expect(e.message).toMatch(/trials\.0\.rounds\.1\.accuracy: .*expected number.*\(found: "0\.9"\)/);
   });
 
-  it("rejects a NaN loss rather than writing null into the JSON", () => {
-    const e = rejection(mutated((r) => (r.trials[1].rounds[0].loss = Number.NaN)));
-    expect(e.message).toContain("trials.1.rounds.0.loss");
+  it("keeps a diverged (NaN/Infinity) loss: null in JSON, NaN when read back; a string is still rejected", () => {
+    const r = buildRecord({
+      ...sampleInputs(),
+      trials: sampleInputs().trials.map((t, i) =>
+        i === 1
+          ? { ...t, rounds: t.rounds.map((x) => ({ ...x, loss: Number.NaN, trainLoss: Infinity })) }
+          : t,
+      ),
+    });
+    const json = JSON.stringify(r);
+    expect(json).toContain('"loss":null');
+    const back = parseRecord(JSON.parse(json), "x");
+    expect(back.trials[1]!.rounds[0]!.loss).toBeNaN();
+    expect(back.trials[1]!.rounds[0]!.trainLoss).toBeNaN();
+    expect(back.trials[0]!.rounds[0]!.loss).toBe(0.5);
+    expect(rejection(mutated((x) => (x.trials[1].rounds[0].loss = "high"))).message).toContain(
+      "trials.1.rounds.0.loss",
+    );
   });
 
   it("rejects a config that does not satisfy the experiment schema", () => {

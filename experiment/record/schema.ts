@@ -132,12 +132,21 @@ export const Timings = z.strictObject({
 });
 export type Timings = z.infer<typeof Timings>;
 
+/**
+ * A diverged loss (NaN, ±Infinity) is a result, not a broken record: JSON has no such numbers, so
+ * it is written as null and read back as NaN.
+ */
+const lossValue = z.preprocess(
+  (v) => (v === null || (typeof v === "number" && !Number.isFinite(v)) ? Number.NaN : v),
+  z.union([z.number(), z.nan()]),
+);
+
 export const RoundResult = z.strictObject({
   round: z.int().min(0),
   labels: z.int().min(0),
   accuracy: z.number().min(0).max(1),
-  loss: z.number(),
-  trainLoss: z.number(),
+  loss: lossValue,
+  trainLoss: lossValue,
   seconds: z.strictObject({ train: seconds, evaluate: seconds, score: seconds, select: seconds }),
   selected: z.array(z.int().min(0)),
 });
