@@ -36,8 +36,6 @@ export function asPulumiConfig(input: Partial<StackConfigInput>): Record<string,
  */
 export const KEY_MARKER = "LEAKCANARY7f3a9c";
 export function fakeDeployKey(): string {
-  const body = Buffer.from(`${KEY_MARKER}-${Math.random().toString(36).slice(2)}`.repeat(4)).toString(
-    "base64",
-  );
+  const body = `${KEY_MARKER}${Buffer.from(Math.random().toString(36).repeat(4)).toString("base64")}`;
   return `-----BEGIN OPENSSH PRIVATE KEY-----\n${body}\n-----END OPENSSH PRIVATE KEY-----\n`;
 }
