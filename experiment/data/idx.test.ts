@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { RunstackError } from "../../configs/errors.js";
@@ -9,6 +12,8 @@ import {
   encodeIdx,
   maybeGunzip,
   parseIdx,
+  readIdxImages,
+  readIdxLabels,
 } from "./idx.js";
 
 function caught(fn: () => unknown): RunstackError {
@@ -117,5 +122,22 @@ describe("IDX reader", () => {
     );
     expect(e.code).toBe("DATA_INVALID");
     expect(e.message).toContain("/d/labs: label count does not match /d/imgs: expected 3 labels, found 2");
+  });
+
+  it("reads files from disk whatever their names say about compression", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "runstack-idx-"));
+    try {
+      writeFileSync(join(dir, "images.gz"), images);
+      writeFileSync(join(dir, "labels"), gzipSync(labels));
+      const img = await readIdxImages(join(dir, "images.gz"));
+      expect(img.x).toEqual(decodeImages(images, "x").x);
+      expect(Array.from(await readIdxLabels(join(dir, "labels"), 10))).toEqual([0, 9, 4]);
+      await expect(readIdxImages(join(dir, "absent"))).rejects.toMatchObject({
+        code: "DATA_NOT_FOUND",
+        message: expect.stringContaining(join(dir, "absent")),
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

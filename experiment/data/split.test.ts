@@ -149,7 +149,9 @@ describe("splitForSeed", () => {
   });
 
   it("refuses a config for another source than the one loaded", () => {
-    expect(() => splitForSeed(src, idx(), 1)).toThrow(/loaded source is "embedded"/);
+    expect(() => splitForSeed(src, idx(), 1)).toThrow(
+      /loaded source is embedded\/mnist but the config says idx\/mnist/,
+    );
   });
 });
 
@@ -171,6 +173,12 @@ describe("splitForSeed with a predefined test split (idx)", () => {
     expect(s.train).toBe(src.train);
     expect(s.test).toBe(src.test);
     expect(s.identity.sizes).toEqual({ available: 3500, train: 3000, test: 500 });
+  });
+
+  it("a tiny fraction still keeps one example of every class in train and test", () => {
+    const s = splitForSeed(src, idx({ fraction: 0.0001 }), 1);
+    expect(histogram(s.train.y, 5)).toEqual([1, 1, 1, 1, 1]);
+    expect(histogram(s.test.y, 5)).toEqual([1, 1, 1, 1, 1]);
   });
 
   it("a testSize below the number of classes is refused", () => {

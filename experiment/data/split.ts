@@ -116,17 +116,19 @@ export function planSplit(source: LoadedSource, cfg: DatasetConfig, seed: number
     const testBy = shuffledByClass(source.test.y, k, seeds["data.test"]);
     const trainSizes = trainBy.map((r) => r.length);
     const testSizes = testBy.map((r) => r.length);
-    const poolCount = fractionCount(source.train.n, cfg.fraction);
-    const testCount = Math.min(
-      fractionCount(source.test.n, cfg.fraction),
-      cfg.testSize ?? Number.POSITIVE_INFINITY,
-    );
-    if (testCount < classesPresent(testSizes)) {
+    // A tiny fraction still keeps one example of every class on both sides.
+    const poolCount = Math.max(fractionCount(source.train.n, cfg.fraction), classesPresent(trainSizes));
+    const testPresent = classesPresent(testSizes);
+    if (cfg.testSize !== undefined && cfg.testSize < testPresent) {
       throw invalid(
-        `${where}: dataset.testSize: expected at least ${classesPresent(testSizes)} (one per class), found ${testCount}`,
+        `${where}: dataset.testSize: expected at least ${testPresent} (one per class), found ${cfg.testSize}`,
         "raise dataset.testSize (or leave it out to use the whole test split)",
       );
     }
+    const testCount = Math.min(
+      Math.max(fractionCount(source.test.n, cfg.fraction), testPresent),
+      cfg.testSize ?? Number.POSITIVE_INFINITY,
+    );
     const zero = new Array<number>(k).fill(0);
     return {
       pool: take(trainBy, zero, allocate(trainSizes, poolCount, trainSizes)),
@@ -163,7 +165,11 @@ export function planSplit(source: LoadedSource, cfg: DatasetConfig, seed: number
     sizes.map((s) => s - 1),
   );
   const rest = sizes.map((s, c) => s - testAlloc[c]!);
-  const poolAlloc = allocate(rest, fractionCount(available - testSize, cfg.fraction), rest);
+  const poolAlloc = allocate(
+    rest,
+    Math.max(fractionCount(available - testSize, cfg.fraction), present),
+    rest,
+  );
   return {
     pool: take(byClass, testAlloc, poolAlloc),
     test: take(byClass, new Array<number>(k).fill(0), testAlloc),
@@ -191,9 +197,9 @@ export function subset(ds: Dataset, rows: Int32Array): Dataset {
 
 /** The pool and fixed test set one seed works on. Pure and deterministic. */
 export function splitForSeed(source: LoadedSource, cfg: DatasetConfig, seed: number): SplitData {
-  if (cfg.source !== source.source) {
+  if (cfg.source !== source.source || cfg.name !== source.name) {
     throw invalid(
-      `dataset.source: the loaded source is "${source.source}" but the config says "${cfg.source}"`,
+      `dataset: the loaded source is ${source.source}/${source.name} but the config says ${cfg.source}/${cfg.name}`,
       "load the source with the same dataset config you split it with",
     );
   }

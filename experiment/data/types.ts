@@ -37,7 +37,11 @@ export interface SplitData {
   seeds?: Record<string, number>;
 }
 
-/** What loadSource reads once per run; splitForSeed derives each seed's split from it without I/O. */
+/**
+ * What loadSource reads once per run; splitForSeed derives each seed's split from it without I/O.
+ * Its arrays are shared (with the embedded cache, and with full-size splits of every seed), so
+ * nobody may write into a Dataset's x or y.
+ */
 export interface LoadedSource {
   source: DatasetIdentity["source"];
   name: string;
