@@ -126,7 +126,7 @@ describe("status and reap (results in git, fake pulumi)", () => {
       .map((f) => /^Pulumi\.run-(.+)\.yaml$/.exec(f)![1]!)
       .sort();
     const [done, pending] = ids as [string, string];
-    pushRecord(repo, done, { status: "succeeded", runId: done });
+    pushRecord(repo, done, { status: "completed", runId: done });
     pulumi.setStacks(
       ids.map((id) => ({ name: `run-${id}`, resourceCount: 6, lastUpdate: "2026-12-03T13:50:00Z" })),
     );
@@ -142,7 +142,7 @@ describe("status and reap (results in git, fake pulumi)", () => {
     expect(by.get(done)).toMatchObject({
       state: "leaking",
       outcome: "finished",
-      recordStatus: "succeeded",
+      recordStatus: "completed",
       resources: 6,
     });
     expect(by.get(pending)).toMatchObject({ state: "running", recorded: false, resources: 6 });
@@ -153,7 +153,7 @@ describe("status and reap (results in git, fake pulumi)", () => {
       outcome: "pushed-nothing",
     });
     const table = await cli(["status"], { now: "2026-12-03T15:00:00Z" });
-    expect(table.out).toMatch(new RegExp(`${done}\\s+leaking \\(finished\\)\\s+succeeded\\s+6`));
+    expect(table.out).toMatch(new RegExp(`${done}\\s+leaking \\(finished\\)\\s+completed\\s+6`));
   });
 
   it("without the pulumi CLI says which columns it could not determine", async () => {
@@ -163,7 +163,7 @@ describe("status and reap (results in git, fake pulumi)", () => {
       now: "2026-12-03T15:00:00Z",
     });
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(new RegExp(`${done}\\s+finished\\s+succeeded\\s+\\?`));
+    expect(r.out).toMatch(new RegExp(`${done}\\s+finished\\s+completed\\s+\\?`));
     expect(r.out).toContain("note: resources/deployed columns unknown: the pulumi CLI is not on PATH");
   });
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import type { RunstackError } from "../../configs/errors.js";
 import { STACK_KEYS, StackConfig } from "../../configs/stack.js";
+import { parseStackConfig } from "../stack-config-parse.js";
 import { launchSteps, showStep } from "./commands.js";
 import { LaunchDefaults, ownerFromEmail, parseDefaults, parseGpu, resolveSettings } from "./settings.js";
 import { buildStackConfig, parseStackFile, renderStackFile } from "./stack-file.js";
@@ -82,6 +83,26 @@ describe("stack files", () => {
     expect(parseStackFile(text, "f.yaml")).toEqual(config);
     const withPulumiAdditions = `encryptionsalt: v1:abc\n${text}  runstack:deployKey:\n    secure: v1:ciphertext\n  gcp:project: other\n`;
     expect(parseStackFile(withPulumiAdditions, "f.yaml")).toEqual(config);
+  });
+
+  it("read back identically through the Pulumi program's own reader (infra/stack-config-parse.ts)", () => {
+    const config = buildStackConfig({ ...input, spot: true, dataDiskGb: 100 });
+    const text = renderStackFile({
+      config,
+      generatedAt: "2026-12-03T13:45:00.000Z",
+      secretsProvider: "passphrase",
+    });
+    const yamlConfig = (parse(text) as { config: Record<string, unknown> }).config;
+    // Pulumi hands the program every value as text, structured values as JSON.
+    const asText = (v: unknown) => (typeof v === "object" ? JSON.stringify(v) : String(v));
+    const source = {
+      get: (key: string) => {
+        const v = yamlConfig[`runstack:${key}`];
+        return v === undefined ? undefined : asText(v);
+      },
+      keys: () => Object.keys(yamlConfig),
+    };
+    expect(parseStackConfig({ source, stack: "run-x" })).toEqual(config);
   });
 
   it("refuse invalid values, naming the key and the flag that sets it", () => {

@@ -63,7 +63,8 @@ export interface RunStatus {
   note: string;
 }
 
-const FAILED = new Set(["failed", "error", "crashed", "preempted"]);
+/** Record statuses (experiment/record/schema.ts: completed | failed | interrupted) that mean no result. */
+const FAILED = new Set(["failed", "interrupted", "preempted", "error"]);
 const HOUR = 3_600_000;
 
 function deadlineOf({ stack, pulumi }: ClassifyInput): { at?: Date; estimated: boolean } {
