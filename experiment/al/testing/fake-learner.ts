@@ -25,6 +25,12 @@ export interface BlobsOptions {
   spread: number;
   /** Centres are uniform in [-centreScale, centreScale]^dim. */
   centreScale?: number;
+  /**
+   * Heavy tails: this fraction of each class is drawn with the wider spread instead. A pool of
+   * tight, redundant cores plus a few rows reaching across the boundaries is where uncertainty
+   * sampling should pay off (random spends most labels on the cores).
+   */
+  tail?: { fraction: number; spread: number };
 }
 
 /** Class-interleaved blobs: the same seed gives the same centres, so a pool and a test set can share them. */
@@ -41,7 +47,8 @@ export function makeBlobs(opts: BlobsOptions & { sampleSeed?: number }): Blobs {
   for (let i = 0; i < n; i++) {
     const c = i % numClasses;
     y[i] = c;
-    for (let j = 0; j < dim; j++) x[i * dim + j] = centres[c * dim + j]! + spread * gauss();
+    const s = opts.tail !== undefined && rand() < opts.tail.fraction ? opts.tail.spread : spread;
+    for (let j = 0; j < dim; j++) x[i * dim + j] = centres[c * dim + j]! + s * gauss();
   }
   return { x, y, n, dim, numClasses };
 }
