@@ -4,6 +4,7 @@ import { AlConfig, type StrategyName } from "../../configs/experiment.js";
 import { deriveSeed } from "../rng.js";
 import { runTrial, TrialFailedError } from "./loop.js";
 import { getStrategy } from "./registry.js";
+import { plannedRounds } from "./schedule.js";
 import { FakeLearner, makeBlobs } from "./testing/fake-learner.js";
 import type { Learner, TrialResult } from "./types.js";
 
@@ -104,8 +105,10 @@ describe("runTrial: the protocol", () => {
   });
 
   it("stops at al.budget, acquiring only what the budget has left", async () => {
-    const t = await trial({ al: al({ rounds: undefined, budget: 20 }) });
+    const config = al({ rounds: undefined, budget: 20 });
+    const t = await trial({ al: config });
     expect(t.rounds.map((r) => r.labels)).toEqual([6, 11, 16, 20]);
+    expect(t.rounds.length).toBe(plannedRounds(config, pool.n));
     expect(t.rounds.at(-1)!.selected).toEqual([]);
   });
 
@@ -121,6 +124,7 @@ describe("runTrial: the protocol", () => {
       now: tick(),
     });
     expect(t.rounds.map((r) => r.labels)).toEqual([6, 14, 20]);
+    expect(plannedRounds(al({ querySize: 8, rounds: 10 }), 20)).toBe(3);
   });
 
   it("never selects a labelled row twice", async () => {

@@ -4,6 +4,7 @@ import { deriveSeed, mulberry32 } from "../rng.js";
 import { aubc } from "./metrics.js";
 import { chooseInitialSet, Pool, subsample } from "./pool.js";
 import { getStrategy } from "./registry.js";
+import { acquisitionSize } from "./schedule.js";
 import { gatherInput } from "./scoring.js";
 import type { Learner, RoundResult, Strategy, TrialResult } from "./types.js";
 
@@ -108,7 +109,7 @@ export async function runTrial(opts: RunTrialOptions): Promise<TrialResult> {
       let score = 0;
       let select = 0;
       let selected: number[] = [];
-      const k = acquisitionSize(al, round, pool);
+      const k = acquisitionSize({ al, round, labelled: pool.labelledCount, poolSize: pool.size });
       if (k > 0) {
         if (aborted()) return result("interrupted");
         const unlabelled = pool.unlabelled();
@@ -159,13 +160,6 @@ export async function runTrial(opts: RunTrialOptions): Promise<TrialResult> {
     }
     throw new TrialFailedError(result("failed"), e);
   }
-}
-
-/** Labels to acquire after round `round` (0 = this is the last round). */
-function acquisitionSize(al: AlConfig, round: number, pool: Pool): number {
-  if (al.rounds !== undefined && round >= al.rounds) return 0;
-  const budgetLeft = al.budget === undefined ? Number.POSITIVE_INFINITY : al.budget - pool.labelledCount;
-  return Math.max(0, Math.min(al.querySize, budgetLeft, pool.unlabelledCount));
 }
 
 function checkInputs(opts: RunTrialOptions): void {
