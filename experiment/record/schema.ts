@@ -163,6 +163,20 @@ export const TrialResult = z.strictObject({
     .nullable(),
 });
 
+/** `train` runs (the curves' upper bound): supervised training on every pool label of one seed. */
+export const SupervisedResult = z.strictObject({
+  seed: z.int(),
+  derivedSeeds: z.record(z.string(), z.int()),
+  labels: z.int().min(0),
+  accuracy: z.number().min(0).max(1),
+  loss: lossValue,
+  trainLoss: lossValue,
+  seconds: z.strictObject({ train: seconds, evaluate: seconds }),
+  /** Saved model files, relative to the run folder. */
+  modelFiles: z.array(z.string()),
+});
+export type SupervisedResult = z.infer<typeof SupervisedResult>;
+
 export const StrategySummary = z.strictObject({
   aubcMean: z.number(),
   /** Sample standard deviation (n-1); null with fewer than two seeds. */
@@ -205,6 +219,8 @@ export const RunRecord = z
     dataset: DatasetIdentity,
     seeds: Seeds,
     trials: z.array(TrialResult),
+    /** Only for `train` runs. */
+    supervised: SupervisedResult.optional(),
     /** Per strategy, over the completed trials. */
     summary: z.record(z.string(), StrategySummary),
   })
@@ -274,6 +290,8 @@ export interface BuildRecordInputs {
   seeds: number[];
   timings: Timings;
   trials: TrialResultType[];
+  /** Only for `train` runs. */
+  supervised?: SupervisedResult;
   summary: Record<string, StrategySummary>;
 }
 
@@ -305,6 +323,7 @@ export function buildRecord(inputs: BuildRecordInputs): RunRecord {
         derived: inputs.trials.map((t) => ({ strategy: t.strategy, seed: t.seed, derived: t.derivedSeeds })),
       },
       trials: inputs.trials,
+      ...(inputs.supervised === undefined ? {} : { supervised: inputs.supervised }),
       summary: inputs.summary,
     },
     `record of run ${inputs.runId}`,
