@@ -22,6 +22,9 @@ import { deployKeySshCommand } from "../../experiment/remote/git.js";
 
 const exec = promisify(execFile);
 const SSHD = "/usr/sbin/sshd";
+/** Runs "$@" (sshd); kills it at EOF on fd 3 (our stdin pipe); exits when it exits. */
+const WATCHDOG =
+  'exec 3<&0; "$@" 3<&- & pid=$!; (cat <&3 >/dev/null; kill -KILL "$pid" 2>/dev/null) & wait "$pid"';
 
 export interface GitServer {
   /** ssh://<user>@127.0.0.1:<port>/<abs path>/results.git (user: whoever runs the tests). */
@@ -87,8 +90,9 @@ function descendants(root: number): number[] {
   return out;
 }
 
-function killTree(pid: number, signal: NodeJS.Signals): void {
-  for (const p of [pid, ...descendants(pid)]) {
+function killTree(pid: number, signal: NodeJS.Signals, includeRoot = true): void {
+  // Deepest first; the root last so that it can still reap its children.
+  for (const p of [...(includeRoot ? [pid] : []), ...descendants(pid)].reverse()) {
     try {
       process.kill(p, signal);
     } catch {
@@ -165,6 +169,7 @@ export async function startGitServer(opts: { dir?: string } = {}): Promise<GitSe
         mode: 0o600,
       },
     );
+    await mkdir(p("home"));
     await exec("git", ["init", "--bare", "--quiet", "--initial-branch=main", bareRepoPath], {
       env: gitTestEnv(),
     });
@@ -192,6 +197,9 @@ export async function startGitServer(opts: { dir?: string } = {}): Promise<GitSe
         "LoginGraceTime 30",
         "PrintMotd no",
         "LogLevel VERBOSE",
+        // The forced command runs through the user's login shell, and bash started by sshd reads
+        // ~/.bashrc: an empty HOME keeps a developer's rc files (pyenv, nvm...) out of every push.
+        `SetEnv HOME=${p("home")}`,
         "",
       ].join("\n"),
     );
@@ -214,9 +222,15 @@ export async function startGitServer(opts: { dir?: string } = {}): Promise<GitSe
       chmodSync("/run/sshd", 0o755);
     }
     const logFd = openSync(logPath, "a");
-    const child = spawn(SSHD, ["-D", "-e", "-f", configPath, "-p", String(port)], {
-      stdio: ["ignore", logFd, logFd],
-    });
+    // Watchdog: sshd is killed when our end of the stdin pipe closes, which the kernel does even
+    // when the test process dies by a signal and no exit hook runs.
+    const child = spawn(
+      "sh",
+      ["-c", WATCHDOG, "sh", SSHD, "-D", "-e", "-f", configPath, "-p", String(port)],
+      {
+        stdio: ["pipe", logFd, logFd],
+      },
+    );
     closeSync(logFd);
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
     if (child.pid !== undefined) live.add(child.pid);
@@ -237,7 +251,10 @@ export async function startGitServer(opts: { dir?: string } = {}): Promise<GitSe
     sshd = null;
     if (child?.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-    // Abrupt, like a network outage: in-flight sessions die with the listener.
+    // Abrupt, like a network outage: in-flight sessions die with the listener. The watchdog shell
+    // survives this round to reap sshd (an orphaned zombie could linger under a container's init).
+    killTree(child.pid, "SIGKILL", false);
+    await Promise.race([exited, delay(2000)]);
     killTree(child.pid, "SIGKILL");
     await exited;
     for (let i = 0; i < 100 && (await probeBanner(port)); i++) await delay(20);
