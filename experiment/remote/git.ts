@@ -128,11 +128,16 @@ export function openGit(opts: GitOptions): Git {
     // value runs a program; here both values are ours, built above.
     unsafe: { allowUnsafeSshCommand: true, allowUnsafeHooksPath: true },
     timeout: { block: opts.silenceTimeoutMs ?? 600_000 },
+    // The default also ends a task 50 ms after the process exits, even if its stdout is not drained
+    // yet: on a loaded machine that returned "" for `rev-parse`. Wait for the streams to close.
+    completion: { onClose: true, onExit: false },
     // simple-git's default counts a non-zero exit as success when stderr is empty, which would make
     // `rev-parse --quiet` and `merge-base --is-ancestor` answer "yes" to everything.
     errors: (error, result) => {
       if (error !== undefined || result.exitCode === 0) return error;
-      const text = Buffer.concat([...result.stdErr, ...result.stdOut]).toString("utf8").trim();
+      const text = Buffer.concat([...result.stdErr, ...result.stdOut])
+        .toString("utf8")
+        .trim();
       return Buffer.from(text || `exit code ${result.exitCode}`);
     },
   }).env(gitEnv(opts));

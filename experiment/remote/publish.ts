@@ -200,7 +200,15 @@ async function fetchTip(git: Git, remote: string, branch: string): Promise<strin
     await git.tryRun(["update-ref", "-d", tracking]);
     return null;
   }
-  return (await git.run(["rev-parse", "--verify", `${tracking}^{commit}`])).trim();
+  const tip = (await git.run(["rev-parse", "--verify", `${tracking}^{commit}`])).trim();
+  // Never build a rebase on a garbled answer.
+  if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(tip))
+    throw new GitCommandError({
+      dir: git.dir,
+      args: ["rev-parse", tracking],
+      stderr: `not a commit id: "${tip}"`,
+    });
+  return tip;
 }
 
 const revParse = async (git: Git, rev: string) => {
