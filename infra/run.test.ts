@@ -85,6 +85,16 @@ describe("ExperimentRun (reference config)", () => {
     });
   });
 
+  it("every GCP resource goes through the stack's explicit provider, never ambient gcloud settings", () => {
+    const gcpResources = ref.resources.filter((r) => r.type.startsWith("gcp:"));
+    expect(gcpResources.length).toBeGreaterThanOrEqual(8);
+    for (const r of gcpResources) expect(r.provider, r.type).toMatch(/::pulumi:providers:gcp::gcp::/);
+    expect(one(ref, "pulumi:providers:gcp").inputs).toMatchObject({
+      project: "example-lab-ml",
+      zone: "us-central1-a",
+    });
+  });
+
   it("every labellable resource carries the run-id label (VM, boot disk, data disk, secret)", () => {
     const labellable = ref.resources.filter((r) =>
       ["compute/instance:Instance", "compute/disk:Disk", "secretmanager/secret:Secret"].some((t) =>

@@ -12,6 +12,8 @@ export interface DeclaredResource {
   type: string;
   name: string;
   inputs: Inputs;
+  /** Provider reference (`<urn>::<id>`) the resource is created through; undefined for components. */
+  provider?: string;
 }
 
 export interface ProgramRun {
@@ -82,7 +84,7 @@ export async function installMocks(opts: {
   await pulumi.runtime.setMocks(
     {
       newResource: (args) => {
-        opts.onResource({ type: args.type, name: args.name, inputs: args.inputs });
+        opts.onResource({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
         const { id, state } = computed(args.type, args.name, args.inputs);
         return { id, state: { ...args.inputs, ...state } };
       },
