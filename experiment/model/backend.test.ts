@@ -13,6 +13,12 @@ function installed(pkg: string): boolean {
   }
 }
 const hasTfjsNode = installed("@tensorflow/tfjs-node");
+// Taken before any test initialises wasm (module scope runs first).
+const processHandlers = () => [
+  process.listeners("uncaughtException"),
+  process.listeners("unhandledRejection"),
+];
+const handlersAtStart = processHandlers();
 
 describe("selectBackend", () => {
   it("cpu: runs ops on the pure-JS backend and records why", async () => {
@@ -41,6 +47,11 @@ describe("selectBackend", () => {
     expect(info).toMatchObject({ name: "wasm", requested: "wasm", simd: true, threads: 1 });
     expect(tf.getBackend()).toBe("wasm");
     expect(tf.getKernel("Conv2DBackpropFilter", "wasm")).toBeDefined();
+  });
+
+  it("wasm: leaves no process-wide error handlers behind (they bury real errors under the wasm loader)", async () => {
+    await selectBackend("wasm");
+    expect(processHandlers()).toEqual(handlersAtStart);
   });
 
   it("auto: picks the best available backend and says why the better ones were skipped", async () => {

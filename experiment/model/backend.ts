@@ -124,7 +124,8 @@ async function tryWasm(): Promise<Attempt> {
     };
   }
   installWasmKernels();
-  if (!(await tf.setBackend("wasm"))) return { ok: false, why: "the wasm backend failed to initialise" };
+  const ok = await withoutNewProcessHandlers(() => tf.setBackend("wasm"));
+  if (!ok) return { ok: false, why: "the wasm backend failed to initialise" };
   const simd = (await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")) === true;
   const threads = wasm.getThreadsCount();
   return {
@@ -133,6 +134,26 @@ async function tryWasm(): Promise<Attempt> {
     // tfjs disables wasm multithreading under Node, so one thread is expected here.
     note: `using wasm (simd ${simd ? "on" : "off"}, ${threads} thread${threads === 1 ? "" : "s"})`,
   };
+}
+
+/**
+ * Emscripten's glue adds process-wide uncaughtException/unhandledRejection handlers that rethrow,
+ * which makes Node print the throw site: a 30 kB minified line of the wasm loader, burying the
+ * real error. Node's defaults already crash on both, so the added handlers are removed.
+ */
+async function withoutNewProcessHandlers<T>(fn: () => Promise<T>): Promise<T> {
+  type Listener = (...args: unknown[]) => void;
+  const events = ["uncaughtException", "unhandledRejection"] as const;
+  // Widened once: the overloads of process.listeners do not accept a union of event names.
+  const listeners = (ev: string) => process.listeners(ev as "uncaughtException") as Listener[];
+  const before = events.map((ev) => new Set(listeners(ev)));
+  try {
+    return await fn();
+  } finally {
+    events.forEach((ev, i) => {
+      for (const l of listeners(ev)) if (!before[i]!.has(l)) process.removeListener(ev, l);
+    });
+  }
 }
 
 async function loadNodeBackend(
