@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -133,6 +133,15 @@ describe("publishResults against a real sshd", () => {
     const res = await publishResults(opts(repo, "run-b", "results-happy"));
     expect(res).toEqual({ commit: tip, attempts: 0 });
     expect(await remoteTip("results-happy")).toBe(tip);
+  });
+
+  it("rebuilds a local branch left behind before its commit (crash), instead of amending the base", async () => {
+    const repo = await cloneAtPinned("crashed");
+    await git(repo, ["branch", "runstack/results/run-h", pinned]);
+    await writeResults(repo, "run-h");
+    const res = await publishResults(opts(repo, "run-h", "results-crashed"));
+    expect((await server.git(["rev-parse", `${res.commit}^`])).trim()).toBe(pinned);
+    expect((await server.git(["rev-list", "--count", "results-crashed"])).trim()).toBe("2");
   });
 
   it("refuses when anything outside results/<run-id>/ would be committed, and pushes nothing", async () => {

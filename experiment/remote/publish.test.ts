@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { isRunstackError } from "../../configs/errors.js";
 import { resultCommitMessage } from "./publish.js";
+import { checkNames } from "./publish-checks.js";
 
 const base = {
   runId: "r-20261203-abc",
@@ -39,5 +40,33 @@ describe("resultCommitMessage", () => {
 
   it("refuses empty values", () => {
     expect(() => resultCommitMessage({ ...base, configSha256: " " })).toThrow(/configSha256/);
+  });
+});
+
+describe("checkNames", () => {
+  it.each([
+    ["r-1", "results/r-1"],
+    ["2026-12-03.a_b", "runs/2026-12-03.a_b"],
+  ])("accepts run %s in %s", (runId, resultsDir) => {
+    expect(() => checkNames({ runId, resultsDir })).not.toThrow();
+  });
+  it.each([
+    ["../x", "results/../x"],
+    ["a..b", "results/a..b"],
+    ["x.lock", "results/x.lock"],
+    ["-flag", "results/-flag"],
+    ["r", "/abs/results/r"],
+    ["r", "results//r"],
+    ["r", "results/r/"],
+    ["r", "results/other"],
+    ["r", "../results/r"],
+    ["has space", "results/has space"],
+  ])("refuses run %j in %j", (runId, resultsDir) => {
+    try {
+      checkNames({ runId, resultsDir });
+      expect.unreachable();
+    } catch (e) {
+      expect(isRunstackError(e) && e.code).toBe("PUBLISH_REFUSED");
+    }
   });
 });

@@ -1,5 +1,4 @@
-import { createReadStream } from "node:fs";
-import { cp, mkdtemp, readdir, rm, stat } from "node:fs/promises";
+import { cp, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { RunstackError } from "../../configs/errors.js";
@@ -12,6 +11,7 @@ import {
   openGit,
   redactSecrets,
 } from "./git.js";
+import { checkNames, checkResultsFolder, inside, refuse, refuseStrayChanges } from "./publish-checks.js";
 
 /**
  * Publishes results/<run-id>/ to the results branch: one commit holding only that folder, put on
@@ -77,8 +77,6 @@ export class PushFailedError extends RunstackError {
   }
 }
 
-const refuse = (message: string, hint: string) => new RunstackError("PUBLISH_REFUSED", message, { hint });
-
 const oneLine = (key: string, v: string): string => {
   if (v.trim() === "" || /[\r\n]/.test(v))
     throw refuse(
@@ -112,85 +110,6 @@ export function resultCommitMessage(o: {
 
 export const localResultsBranch = (runId: string) => `runstack/results/${runId}`;
 
-const inside = (p: string, dir: string) => p === dir || p.startsWith(`${dir}/`);
-
-function checkNames(o: PublishOptions): void {
-  if (
-    !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(o.runId) ||
-    o.runId.includes("..") ||
-    o.runId.endsWith(".lock")
-  )
-    throw refuse(
-      `runId ${JSON.stringify(o.runId)} is not usable as a folder and branch name`,
-      "use letters, digits, '.', '_', '-' (no '..', not ending in .lock)",
-    );
-  const d = o.resultsDir;
-  if (
-    path.posix.isAbsolute(d) ||
-    d !== path.posix.normalize(d) ||
-    d.startsWith("..") ||
-    path.posix.basename(d) !== o.runId
-  )
-    throw refuse(
-      `resultsDir ${JSON.stringify(d)} must be a normalized relative path ending in the run id ${o.runId}`,
-      `pass e.g. results/${o.runId}`,
-    );
-}
-
-/** Streams the file so a large model does not have to fit in memory; carries a tail across chunks. */
-async function holdsPrivateKey(file: string): Promise<boolean> {
-  const marker = "PRIVATE KEY-----";
-  let tail = "";
-  for await (const chunk of createReadStream(file, { encoding: "latin1", highWaterMark: 1 << 20 })) {
-    const text = tail + (chunk as string);
-    if (text.includes(marker)) return true;
-    tail = text.slice(-marker.length);
-  }
-  return false;
-}
-
-async function checkResultsFolder(repoDir: string, resultsDir: string): Promise<void> {
-  const abs = path.join(repoDir, resultsDir);
-  const st = await stat(abs).catch(() => null);
-  if (!st?.isDirectory())
-    throw refuse(
-      `results folder ${abs} is missing`,
-      "the experiment writes its record there before publishing",
-    );
-  const entries = await readdir(abs, { recursive: true, withFileTypes: true });
-  const files = entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
-  if (files.length === 0)
-    throw refuse(`results folder ${abs} holds no files`, "nothing to publish: did the run write run.json?");
-  for (const f of files)
-    if (await holdsPrivateKey(f))
-      throw refuse(
-        `${path.relative(repoDir, f)} contains a private key block; refusing to publish it`,
-        "never write key material under results/",
-      );
-}
-
-/** `git status -z` entries; a rename's origin path is its own entry, also checked. */
-async function changedPaths(git: Git): Promise<string[]> {
-  const out = await git.run(["status", "--porcelain=v1", "-z", "--untracked-files=all"]);
-  const tokens = out.split("\0").filter((t) => t !== "");
-  const paths: string[] = [];
-  for (let i = 0; i < tokens.length; i++) {
-    const t = tokens[i]!;
-    paths.push(t.slice(3));
-    if (t[0] === "R" || t[0] === "C") paths.push(tokens[++i] ?? "");
-  }
-  return paths;
-}
-
-async function refuseStrayChanges(git: Git, resultsDir: string, where: string): Promise<void> {
-  const stray = (await changedPaths(git)).filter((p) => !inside(p, resultsDir));
-  if (stray.length > 0)
-    throw refuse(
-      `${where} has changes outside ${resultsDir}/: ${stray.slice(0, 10).join(", ")}${stray.length > 10 ? ", …" : ""}`,
-      `a run writes only under ${resultsDir}/; gitignore caches and outputs, or move them there`,
-    );
-}
-
 /** Fetches the remote branch into its tracking ref; null when it does not exist (yet) on the remote. */
 async function fetchTip(git: Git, remote: string, branch: string): Promise<string | null> {
   const tracking = `refs/remotes/${remote}/${branch}`;
@@ -218,6 +137,21 @@ const revParse = async (git: Git, rev: string) => {
 
 const isAncestor = async (git: Git, a: string, b: string) =>
   (await git.tryRun(["merge-base", "--is-ancestor", a, b])).ok;
+
+/** True when the branch exists and its tip commit has one parent and changes only the results folder. */
+async function holdsResultCommit(git: Git, branch: string, resultsDir: string): Promise<boolean> {
+  if ((await revParse(git, `refs/heads/${branch}`)) === null) return false;
+  const parents = (await git.run(["rev-list", "--parents", "-n", "1", `refs/heads/${branch}`]))
+    .trim()
+    .split(" ");
+  if (parents.length !== 2) return false;
+  const files = (
+    await git.run(["diff-tree", "--no-commit-id", "--name-only", "-r", "-z", `refs/heads/${branch}`])
+  )
+    .split("\0")
+    .filter(Boolean);
+  return files.length > 0 && files.every((f) => inside(f, resultsDir));
+}
 
 /** Puts the one result commit of the local branch onto the remote tip (a conflict is permanent). */
 async function rebaseOnto(wt: Git, tip: string): Promise<void> {
@@ -286,9 +220,11 @@ export async function publishResults(opts: PublishOptions): Promise<PublishResul
   await checkResultsFolder(repoDir, resultsDir);
   await refuseStrayChanges(repo, resultsDir, repoDir);
 
-  // A branch left by an earlier attempt (failed push, rebooted VM) is reused, never recreated.
-  const reused = (await revParse(repo, `refs/heads/${local}`)) !== null;
+  // A branch left by an earlier attempt (failed push, rebooted VM) is reused when it holds its
+  // result commit; one left before committing (crash in between) is rebuilt, never amended onto.
+  const reused = await holdsResultCommit(repo, local, resultsDir);
   if (!reused) {
+    await repo.tryRun(["branch", "-D", local]);
     // Offline-safe base: the last known tip, else the pinned commit (the branch does not exist yet).
     const base = (await revParse(repo, `refs/remotes/${remote}/${branch}`)) ?? (await revParse(repo, "HEAD"));
     if (base === null) throw refuse(`${repoDir} has no commit checked out`, "clone the repository first");
@@ -298,8 +234,11 @@ export async function publishResults(opts: PublishOptions): Promise<PublishResul
   await repo.run(["worktree", "prune"]);
   const wtDir = await mkdtemp(path.join(tmpdir(), `runstack-publish-${runId}-`));
   try {
-    await repo.run(["worktree", "add", "--force", "--quiet", wtDir, local]);
+    // Sparse: the results branch accumulates every run's files (models too); only ours are checked out.
+    await repo.run(["worktree", "add", "--force", "--quiet", "--no-checkout", wtDir, local]);
     const wt = git(wtDir);
+    await wt.run(["sparse-checkout", "set", "--no-cone", `/${resultsDir}/`]);
+    await wt.run(["read-tree", "-mu", "HEAD"]);
     const committed = await commitInWorktree({
       wt,
       wtDir,
