@@ -22,6 +22,8 @@ export interface SafekeepOptions {
   now: () => number;
   sleep: (ms: number) => Promise<void>;
   log: (line: string) => void;
+  /** True once the VM is shutting down: no more rounds, park now. */
+  shuttingDown?: () => boolean;
 }
 
 const firstLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).split("\n")[0]!.slice(0, 300);
@@ -42,7 +44,7 @@ export async function publishOrPark(o: SafekeepOptions): Promise<Safekept> {
       last = `round ${round}: ${firstLine(e)}`;
       o.log(`safekeeping: push ${last}`);
     }
-    if (o.now() + o.retryIntervalMs >= o.parkAt) break;
+    if (o.now() + o.retryIntervalMs >= o.parkAt || o.shuttingDown?.()) break;
     await o.reporter.phase(
       "push-failed",
       `push failed (${last}); retrying every ${Math.round(o.retryIntervalMs / 1000)} s until ${new Date(o.parkAt).toISOString()}, then parking the boot disk`,

@@ -151,7 +151,9 @@ export async function runVm(deps: VmRunDeps): Promise<number> {
     },
     Math.max(0, Math.min(parkAt - now(), 2 ** 31 - 1)),
   );
+  let shuttingDown = false;
   (deps.onShutdown ?? defaultOnShutdown)(() => {
+    shuttingDown = true;
     stopReason ??= "shutdown";
     child.stop(grace);
   });
@@ -221,6 +223,7 @@ export async function runVm(deps: VmRunDeps): Promise<number> {
       now,
       sleep,
       log,
+      shuttingDown: () => shuttingDown,
     });
   }
 

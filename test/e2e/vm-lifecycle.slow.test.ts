@@ -215,7 +215,7 @@ describe("the run on the VM (startup script + vm-run, emulated GCE, real git ove
           await w.git.pause();
         },
       });
-      expect(boot.code).toBe(0);
+      expect(boot.code).toBe(3); // vm-run: parked
       expect(await w.mainLog()).toEqual([w.seedCommit]);
       expect(w.phases().slice(-2)).toEqual(["push-failed", "push-failed"]);
       expect(lastWrite(w, "detail")?.value).toMatch(
@@ -313,7 +313,7 @@ chmod +x ${hook}`,
         "publishing",
         "preempted",
       ]);
-      const toggles = w.emu.calls.filter((c) => c.path.includes("setDiskAutoDelete")).map((c) => c.path);
+      const toggles = w.emu.calls.filter((c) => c.path.includes("/setDiskAutoDelete?")).map((c) => c.path);
       expect(toggles[0]).toContain("autoDelete=false");
       expect(toggles.at(-1)).toContain("autoDelete=true");
       expect(deletes(w)).toHaveLength(1);

@@ -153,6 +153,7 @@ export async function createVmWorld(o: { runId?: string; deadlineInSec?: number 
       (r) => r.stdout,
     );
 
+  const groups = new Set<number>();
   const world: VmWorld = {
     dir,
     runId,
@@ -169,7 +170,14 @@ export async function createVmWorld(o: { runId?: string; deadlineInSec?: number 
     async boot(b = {}) {
       // The VM's environment: PATH/HOME only, plus the documented overrides.
       const childEnv = { PATH: process.env.PATH ?? "", HOME: dir, LC_ALL: "C", ...env, ...(b.env ?? {}) };
-      const child = spawn("bash", [script], { env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
+      // Own process group, so stop() can end a boot a failed test left running (SIGKILL: the script
+      // and vm-run deliberately outlive SIGTERM, like on a VM shutting down).
+      const child = spawn("bash", [script], {
+        env: childEnv,
+        stdio: ["ignore", "pipe", "pipe"],
+        detached: true,
+      });
+      if (child.pid !== undefined) groups.add(child.pid);
       child.stdout.resume();
       child.stderr.resume();
       const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
@@ -193,6 +201,7 @@ export async function createVmWorld(o: { runId?: string; deadlineInSec?: number 
       })();
       const during = b.during ? b.during(world) : Promise.resolve();
       const code = await exited;
+      if (child.pid !== undefined) groups.delete(child.pid);
       running = false;
       await sampler;
       await during;
@@ -205,6 +214,13 @@ export async function createVmWorld(o: { runId?: string; deadlineInSec?: number 
     bootLog: () => readFileSync(path.join(workDir, "state/boot.log"), "utf8"),
     phases: () => emu.guestWrites.filter((w) => w.key === "runstack/phase").map((w) => w.value),
     async stop() {
+      for (const pgid of groups) {
+        try {
+          process.kill(-pgid, "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
       await emu.stop();
       await git.stop();
       await rm(dir, { recursive: true, force: true });
