@@ -47,7 +47,8 @@ it(`${RUNS} runs publishing to the same branch at once all land, linearly, witho
   }
 
   const t0 = performance.now();
-  const results = await Promise.all(
+  // allSettled: one failure must not abandon the other publishes mid-way (and their temp worktrees).
+  const settled = await Promise.allSettled(
     runs.map((runId) =>
       publishResults({
         repoDir: path.join(work, runId),
@@ -61,6 +62,9 @@ it(`${RUNS} runs publishing to the same branch at once all land, linearly, witho
     ),
   );
   const seconds = (performance.now() - t0) / 1000;
+  const failed = settled.flatMap((r) => (r.status === "rejected" ? [String(r.reason)] : []));
+  expect(failed).toEqual([]);
+  const results = settled.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
   const attempts = results.map((r) => r.attempts);
   console.log(
     `[load] ${RUNS} concurrent publishes: ${seconds.toFixed(1)} s wall, push attempts total ${attempts.reduce((a, b) => a + b, 0)}, max ${Math.max(...attempts)}, per run [${attempts.join(", ")}]`,
