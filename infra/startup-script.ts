@@ -201,7 +201,8 @@ fi
 (cd "$REPO" && eval "$INSTALL_CMD") || fail "install command '$INSTALL_CMD' exited $? (output above in the boot log)"
 
 touch "$STATE/started"
-cd "$REPO" && "$REPO/node_modules/.bin/tsx" experiment/remote/vm-run.ts
+# node --import tsx (not the tsx wrapper) so a shutdown's SIGTERM reaches vm-run itself.
+cd "$REPO" && node --import tsx experiment/remote/vm-run.ts
 VM_RC=$?
 exit "$VM_RC"
 `;

@@ -1,6 +1,5 @@
 import { z } from "zod";
 import { RunstackError } from "../../configs/errors.js";
-import { formatIssues } from "../../configs/load.js";
 import { VM_DEFAULTS, VM_ENV } from "../../configs/vm.js";
 
 /**
@@ -68,13 +67,14 @@ export function readVmEnv(env: Record<string, string | undefined>): VmEnv {
   }
   const r = VmEnv.safeParse(raw);
   if (!r.success) {
-    throw new RunstackError(
-      "USAGE",
-      `vm-run environment is incomplete\n${formatIssues("env", r.error.issues, raw)}`,
-      {
-        hint: "vm-run is started by the startup script (infra/startup-script.ts), which sets these variables",
-      },
-    );
+    const lines = r.error.issues.map((i) => {
+      const key = String(i.path[0] ?? "");
+      const name = VM_RUN_ENV[key as keyof typeof VM_RUN_ENV] ?? key;
+      return `${name}: ${i.message} (found: ${JSON.stringify(raw[key] ?? null)})`;
+    });
+    throw new RunstackError("USAGE", `vm-run environment is incomplete or invalid\n${lines.join("\n")}`, {
+      hint: "vm-run is started by the startup script (infra/startup-script.ts), which sets these variables",
+    });
   }
   return r.data;
 }

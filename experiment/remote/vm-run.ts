@@ -32,7 +32,7 @@ export interface VmRunDeps {
   env: VmEnv;
   md: MetadataClient;
   compute: ComputeClient;
-  /** The experiment CLI invocation before its `run ...` args; default the clone's tsx + experiment/cli.ts. */
+  /** The experiment CLI invocation before its `run ...` args; default `node --import tsx experiment/cli.ts`. */
   experiment?: { command: string; args: string[] };
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -108,9 +108,11 @@ export async function runVm(deps: VmRunDeps): Promise<number> {
   ];
   if (loaded.config.dataset.source === "idx") runArgs.push("--data-dir", env.dataMount);
   runArgs.push(...parseExperimentArgs(argsRaw));
+  // `node --import tsx`, not the tsx wrapper: the wrapper does not hand SIGTERM to the experiment
+  // in time for it to finish its record.
   const exp = deps.experiment ?? {
-    command: join(env.repoDir, "node_modules/.bin/tsx"),
-    args: ["experiment/cli.ts"],
+    command: process.execPath,
+    args: ["--import", "tsx", "experiment/cli.ts"],
   };
   const child = startExperiment({
     command: exp.command,

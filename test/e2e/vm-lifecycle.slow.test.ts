@@ -292,9 +292,9 @@ chmod +x ${hook}`,
       const boot = await w.boot({
         during: async () => {
           await until(
-            () => existsSync(runJsonPath(w)) && /"round"|"labels"/.test(readFileSync(runJsonPath(w), "utf8")),
+            () => existsSync(runJsonPath(w)) && /"round"/.test(readFileSync(runJsonPath(w), "utf8")),
             150_000,
-            "a round in run.json",
+            "a finished trial in run.json",
           );
           w.emu.preempt();
         },

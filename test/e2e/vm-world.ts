@@ -21,14 +21,17 @@ const exec = promisify(execFile);
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const CONFIG_PATH = "configs/vm-e2e.yaml";
 
-/** Small enough to run in seconds on the cpu backend, long enough (rounds) to be hit mid-run. */
+/**
+ * The real CLI on the cpu backend: ~10-20 s here. Two seeds, because the CLI writes run.json at
+ * the start and after each trial: a fault after the first trial is "mid-run" with rounds to keep.
+ */
 export const TINY_CONFIG = `# end-to-end test config (written by test/e2e/vm-world.ts)
 name: vm-e2e
-dataset: { source: synthetic, samples: 300, features: 8, classes: 3, testSize: 60 }
-model: { kind: mlp, hidden: [16] }
-train: { epochs: 2, batchSize: 32 }
-al: { strategies: [random], initial: { count: 9 }, querySize: 5, rounds: 12 }
-seeds: [1]
+dataset: { source: synthetic, samples: 1500, features: 16, classes: 3, testSize: 150 }
+model: { kind: mlp, hidden: [32] }
+train: { epochs: 3, batchSize: 32 }
+al: { strategies: [random], initial: { count: 9 }, querySize: 10, rounds: 60 }
+seeds: [1, 2]
 backend: cpu
 `;
 
@@ -80,12 +83,6 @@ async function seedFromWorkingTree(git: GitServer, dir: string): Promise<string>
   await mkdir(path.join(src, "results"), { recursive: true });
   await writeFile(path.join(src, "results/.gitkeep"), "");
   await writeFile(path.join(src, CONFIG_PATH), TINY_CONFIG);
-  if (process.env.RUNSTACK_E2E_FAKE_CLI === "1") {
-    await copyFile(
-      path.join(PROJECT_ROOT, "test/e2e/fixtures/fake-cli.ts.txt"),
-      path.join(src, "experiment/cli.ts"),
-    );
-  }
   const g = (args: string[]) => exec("git", args, { cwd: src, env: gitTestEnv(), maxBuffer: 64 << 20 });
   await g(["init", "-q", "--initial-branch=main"]);
   await g(["add", "-A"]);
