@@ -13,8 +13,13 @@ import { renderStartupScript } from "./startup-script.js";
 
 /** deviceName of the data disk; the VM finds it at /dev/disk/by-id/google-<deviceName>. */
 export const DATA_DEVICE_NAME = "runstack-data";
-/** The one permission the VM's own identity needs on its own instance (see run.ts for why only this). */
-export const SELF_DELETE_PERMISSIONS = ["compute.instances.delete"] as const;
+/**
+ * What the VM's own identity may do to its own instance, and nothing more (see run.ts): delete it,
+ * and flip its boot disk's auto-delete off when results must be parked on that disk because the
+ * push failed for good (experiment/remote/safekeeping.ts). Not setScheduling: the VM must never be
+ * able to lift its own deadline.
+ */
+export const SELF_DELETE_PERMISSIONS = ["compute.instances.delete", "compute.instances.setDiskAutoDelete"] as const;
 export const SECRET_ACCESSOR_ROLE = "roles/secretmanager.secretAccessor";
 /** GCE accepts 30 s .. 120 days for scheduling.maxRunDuration. */
 const MIN_RUN_SECONDS = 30;

@@ -38,7 +38,9 @@ describe("ExperimentRun (reference config)", () => {
     );
     // …and before that, the VM may delete itself: one permission, granted on this instance alone.
     const role = one(ref, "projects/iAMCustomRole:IAMCustomRole").inputs;
-    expect(role.permissions).toEqual(["compute.instances.delete"]);
+    // Parking results on the boot disk needs setDiskAutoDelete; never setScheduling (lifting the deadline).
+    expect(role.permissions).toEqual(["compute.instances.delete", "compute.instances.setDiskAutoDelete"]);
+    expect(role.permissions).not.toContain("compute.instances.setScheduling");
     const grant = one(ref, "compute/instanceIAMMember:InstanceIAMMember").inputs;
     const account = one(ref, "serviceaccount/account:Account").inputs;
     expect(grant).toMatchObject({

@@ -18,7 +18,8 @@ export interface ExperimentRunArgs {
  * the VM with a hard deadline, and the right to delete exactly this VM.
  *
  * Self-delete design: the account gets a per-run custom role holding only
- * `compute.instances.delete`, bound on the instance alone (InstanceIAMMember). The predefined role
+ * `compute.instances.delete` and `compute.instances.setDiskAutoDelete` (to park results on the boot
+ * disk when a push fails for good), bound on the instance alone (InstanceIAMMember). The predefined role
  * that contains it (roles/compute.instanceAdmin.v1) would also let the VM call setScheduling on
  * itself, i.e. lift its own deadline. The alternative of marking the data disk auto-delete before
  * deleting is impossible: GCE refuses auto-delete on READ_ONLY attachments. So the data disk outlives
