@@ -2,7 +2,8 @@ import { createRequire } from "node:module";
 import * as tf from "@tensorflow/tfjs";
 import { describe, expect, it, vi } from "vitest";
 import { isRunstackError } from "../../configs/errors.js";
-import { BackendInfo, selectBackend } from "./backend.js";
+import { selectBackend } from "./backend.js";
+import { BackendInfo } from "./backend-info.js";
 
 function installed(pkg: string): boolean {
   try {

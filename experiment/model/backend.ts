@@ -1,8 +1,8 @@
 import { execFile } from "node:child_process";
 import * as tf from "@tensorflow/tfjs";
-import { z } from "zod";
 import { RunstackError } from "../../configs/errors.js";
-import { BACKENDS, type Backend } from "../../configs/experiment.js";
+import type { Backend } from "../../configs/experiment.js";
+import { BACKEND_NAMES, type BackendInfo } from "./backend-info.js";
 import { installWasmKernels } from "./wasm-kernels.js";
 
 /**
@@ -11,19 +11,6 @@ import { installWasmKernels } from "./wasm-kernels.js";
  * dynamically and "not installed" is an ordinary outcome, not an error, for `auto`.
  */
 
-export const BACKEND_NAMES = ["tensorflow-gpu", "tensorflow", "wasm", "cpu"] as const;
-
-/** What the run record says about the backend that actually ran. */
-export const BackendInfo = z.strictObject({
-  name: z.enum(BACKEND_NAMES),
-  requested: z.enum(BACKENDS),
-  /** Why this one, including why better ones were skipped under `auto`. */
-  reason: z.string(),
-  tfjsVersion: z.string(),
-  simd: z.boolean().optional(),
-  threads: z.int().positive().optional(),
-});
-export type BackendInfo = z.infer<typeof BackendInfo>;
 type BackendName = BackendInfo["name"];
 
 const NODE_PACKAGE = {
