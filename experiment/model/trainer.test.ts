@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { afterEach, describe, expect, it } from "vitest";
 import { isRunstackError } from "../../configs/errors.js";
+import type { ModelConfig } from "../../configs/experiment.js";
 import type { Dataset } from "../data/types.js";
 import { selectBackend } from "./backend.js";
 import { blobs, mlp, quadrantImages, trainConfig } from "./test-fixtures.js";
@@ -160,6 +161,33 @@ describe("learner contract", () => {
     expect(Array.from(await l.mcProba(idx, passes, 9))).toEqual(Array.from(mc));
     expect(Array.from(await l.mcProba(idx, passes, 10))).not.toEqual(Array.from(mc));
   });
+
+  const cnnWithDropout: ModelConfig = {
+    kind: "cnn",
+    conv: [{ filters: 3, kernel: 3, stride: 1 }],
+    pool: 2,
+    convDropout: 0.25,
+    dense: [8],
+    dropout: 0.5,
+  };
+  const chainCases: [string, ModelConfig, Dataset][] = [
+    ["mlp", mlp([12, 6], 0.3), pool],
+    ["cnn", cnnWithDropout, quadrantImages({ n: 12, size: 8, seed: 3 })],
+  ];
+  it.each(chainCases)(
+    "%s: the layer chain MC dropout runs in two parts is the whole model",
+    async (_, model, data) => {
+      await selectBackend("cpu");
+      const l = await learner({ model, pool: data, test: data });
+      const { chain, firstDropout } = l.built;
+      expect(chain[firstDropout]?.getClassName()).toBe("Dropout");
+      const x = tf.tensor(data.x.subarray(0, (5 * data.x.length) / data.n), [5, ...data.shape]);
+      const y = chain.reduce((h, layer) => layer.apply(h, { training: false }) as tf.Tensor, x);
+      const viaChain = Array.from(y.dataSync());
+      tf.dispose([x, y]);
+      expect(viaChain).toEqual(Array.from(await l.predictProba(all(5))));
+    },
+  );
 
   it("mcProba leaves Math.random as it found it", async () => {
     await selectBackend("cpu");

@@ -193,15 +193,20 @@ export class TfLearner implements Learner {
     for (let start = 0; start < n; start += this.inferenceBatch) {
       const count = Math.min(this.inferenceBatch, n - start);
       gatherRows(this.pool, indices.subarray(start, start + count), this.featureSize, this.xBuf);
+      const { chain, firstDropout } = this.built;
       const xT = tf.tensor(this.xBuf.subarray(0, count * this.featureSize), [count, ...this.pool.shape]);
+      // Everything before the first Dropout is the same in every pass: compute it once.
+      const hT = tf.tidy(() => applyChain(chain.slice(0, firstDropout), xT, false));
       try {
         for (let p = 0; p < passes; p++) {
-          const yT = withMathRandom(rand, () => this.built.probs.apply(xT, { training: true }) as tf.Tensor);
+          const yT = withMathRandom(rand, () =>
+            tf.tidy(() => applyChain(chain.slice(firstDropout), hT, true)),
+          );
           out.set(yT.dataSync(), (p * n + start) * C);
           yT.dispose();
         }
       } finally {
-        xT.dispose();
+        tf.dispose([xT, hT]);
       }
       if (++batches % YIELD_EVERY_BATCHES === 0) await yieldToEventLoop();
     }
@@ -253,6 +258,11 @@ export class TfLearner implements Learner {
   private assertLive(): void {
     if (this.disposed) throw new Error("learner used after dispose()");
   }
+}
+
+function applyChain(layers: tf.layers.Layer[], x: tf.Tensor, training: boolean): tf.Tensor {
+  // A chain of length 0 returns x itself; clone so callers can dispose what they get.
+  return layers.reduce((h, layer) => layer.apply(h, { training }) as tf.Tensor, x.clone());
 }
 
 /** Run synchronous `fn` with Math.random drawing from `rand` (see the module comment for why). */
