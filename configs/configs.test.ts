@@ -64,6 +64,16 @@ describe("config errors name the file, key path, expectation and what was found"
     const e = errorOf(() => parseConfigText(valid.replace(", rounds: 2", ""), "bad.yaml"));
     expect(e.message).toContain("al.rounds");
   });
+  it("rejects bald on a model without dropout (every MC pass would be identical)", () => {
+    const e = errorOf(() => parseConfigText(valid.replace("[random]", "[random, bald]"), "bad.yaml"));
+    expect(e.message).toContain("bad.yaml: al.strategies: bald needs dropout");
+    expect(() =>
+      parseConfigText(
+        valid.replace("[random]", "[random, bald]").replace("kind: mlp", "kind: mlp, dropout: 0.5"),
+        "ok.yaml",
+      ),
+    ).not.toThrow();
+  });
   it("reports YAML syntax errors as CONFIG_PARSE", () => {
     const e = errorOf(() => parseConfigText("name: [unclosed", "bad.yaml"));
     expect(e.code).toBe("CONFIG_PARSE");

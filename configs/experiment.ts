@@ -118,20 +118,34 @@ export const AlConfig = z
   });
 export type AlConfig = z.infer<typeof AlConfig>;
 
-export const ExperimentConfig = z.strictObject({
-  /** Short name, used in run ids and labels. */
-  name: z
-    .string()
-    .regex(/^[a-z][a-z0-9-]{0,39}$/, "lowercase letters, digits and '-', starting with a letter, at most 40"),
-  description: z.string().optional(),
-  dataset: DatasetConfig,
-  model: ModelConfig,
-  train: TrainConfig.prefault({}),
-  al: AlConfig,
-  /** One trial per (strategy, seed); every other seed is derived from these and recorded. */
-  seeds: z.array(seed).min(1),
-  backend: Backend.default("auto"),
-});
+export const ExperimentConfig = z
+  .strictObject({
+    /** Short name, used in run ids and labels. */
+    name: z
+      .string()
+      .regex(
+        /^[a-z][a-z0-9-]{0,39}$/,
+        "lowercase letters, digits and '-', starting with a letter, at most 40",
+      ),
+    description: z.string().optional(),
+    dataset: DatasetConfig,
+    model: ModelConfig,
+    train: TrainConfig.prefault({}),
+    al: AlConfig,
+    /** One trial per (strategy, seed); every other seed is derived from these and recorded. */
+    seeds: z.array(seed).min(1),
+    backend: Backend.default("auto"),
+  })
+  // BALD scores disagreement between MC-dropout passes: with no dropout every pass is identical and
+  // every score zero, so the strategy would silently degrade to arbitrary picks.
+  .refine((c) => !c.al.strategies.includes("bald") || hasDropout(c.model), {
+    message: "bald needs dropout in the model (MC-dropout passes): set model.dropout > 0 or drop bald",
+    path: ["al", "strategies"],
+  });
 export type ExperimentConfig = z.infer<typeof ExperimentConfig>;
+
+function hasDropout(m: ModelConfig): boolean {
+  return m.kind === "mlp" ? m.dropout > 0 : m.dropout > 0 || m.convDropout > 0;
+}
 /** What a user writes (defaults not yet applied). */
 export type ExperimentConfigInput = z.input<typeof ExperimentConfig>;

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -120,6 +120,41 @@ describe("experiment CLI (a real process)", () => {
     expect(record.supervised.modelFiles).toEqual(["model/model.json", "model/weights.bin"]);
     const model = JSON.parse(readFileSync(join(out, "tiny-train/model/model.json"), "utf8"));
     expect(model.weightsManifest[0].paths).toEqual(["./weights.bin"]);
+  });
+
+  it("the full-scale CNN config runs here on 1% of real Fashion-MNIST IDX files (the seed workflow)", async () => {
+    const dir = outDir();
+    for (const f of readdirSync("/usr/share/datasets/fashion-mnist")) {
+      copyFileSync(join("/usr/share/datasets/fashion-mnist", f), join(dir, f));
+    }
+    const m = await cli(["data-manifest", dir, "--name", "fashion-mnist"]);
+    expect(m.code).toBe(0);
+    expect(m.stdout).toMatch(/wrote .*manifest\.json \(4 files, sha256 [0-9a-f]{64}\)/);
+    const out = outDir();
+    const r = await cli([
+      "run",
+      ...["--config", join(root, "configs/fashion-mnist-full.yaml"), "--data-dir", dir, "--fraction", "0.01"],
+      ...["--set", "al.rounds=1", "--set", "seeds=[1]", "--set", "train.epochs=2"],
+      ...["--set", "al.strategies=[margin,bald,coreset]", "--out", out, "--run-id", "fm-smoke"],
+    ]);
+    expect(r.code).toBe(0);
+    const record = JSON.parse(readFileSync(join(out, "fm-smoke/run.json"), "utf8"));
+    expect(record.backend.name).toBe("wasm");
+    expect(record.config.resolved.model.kind).toBe("cnn");
+    expect(record.config.resolved.al.rounds).toBe(1);
+    expect(record.dataset).toMatchObject({ source: "idx", name: "fashion-mnist", fraction: 0.01 });
+    expect(record.dataset.sizes).toMatchObject({ train: 600, test: 100 });
+    expect(record.command.argv).toContain("al.strategies=[margin,bald,coreset]");
+    expect(record.trials.map((t: { strategy: string }) => t.strategy)).toEqual(["margin", "bald", "coreset"]);
+  });
+
+  it("--set rejects a key the schema does not know, naming it", async () => {
+    const r = await cli(["run", "--config", tiny, "--set", "al.roundz=3", "--out", outDir()]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("al.roundz: unknown key");
+    const bad = await cli(["run", "--config", tiny, "--set", "nonsense"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("expected key.path=value");
   });
 
   it("--help lists options and exit codes", async () => {

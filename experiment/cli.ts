@@ -4,11 +4,13 @@
  * Everything below returns values or throws RunstackError with a stable code.
  */
 import { readFileSync, realpathSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { type ErrorCode, isRunstackError, RunstackError } from "../configs/errors.js";
 import { BACKENDS, type Backend } from "../configs/experiment.js";
 import { loadConfig } from "../configs/load.js";
+import { parseOverride } from "./commands/overrides.js";
 import { runCommand } from "./commands/run.js";
 import { trainCommand } from "./commands/train.js";
 import { writeManifest } from "./data/index.js";
@@ -50,7 +52,7 @@ Commands:
 ${EXIT_CODES_HELP}
 
 Run 'npm run experiment -- --help' or 'npm run train -- --help' for the options.`,
-  run: `Usage: npm run experiment -- [--config F] [--fraction X] [--data-dir D] [--backend B] [--out DIR]
+  run: `Usage: npm run experiment -- [--config F] [--fraction X] [--data-dir D] [--backend B] [--out DIR] [--set K=V ...]
 
 Runs all trials of the config (each strategy x each seed), prints progress and a table of accuracy vs
 labels (mean ± std over seeds) with the AUBC per strategy, and writes <out>/<run-id>/run.json + curves.csv.
@@ -61,10 +63,13 @@ Options:
   --data-dir D       directory of IDX files + manifest.json (for dataset.source: idx)
   --backend B        force a backend: ${BACKENDS.join(", ")}
   --out DIR          where run folders go (default results/local; the VM uses results)
+  --set KEY=VALUE    override one config key (YAML value, validated like the file; repeatable),
+                     e.g. a local smoke run of a full config:
+                     --fraction 0.01 --set al.rounds=2 --set seeds=[1] --set train.epochs=2
   --run-id ID        use this run id instead of a generated one (the VM passes its stack's id)
   --cloud-context F  JSON file with the VM's cloud context (written by experiment/remote on a VM)
   -h, --help         this help`,
-  train: `Usage: npm run train -- [--config F] [--fraction X] [--data-dir D] [--backend B] [--out DIR]
+  train: `Usage: npm run train -- [--config F] [--fraction X] [--data-dir D] [--backend B] [--out DIR] [--set K=V ...]
 
 Trains the config's model on every pool label of the first seed (the upper bound for the curves),
 reports test accuracy, and saves the model in TensorFlow.js format next to its record:
@@ -102,6 +107,7 @@ function parse(command: string, argv: string[]) {
         "run-id": { type: "string" },
         "cloud-context": { type: "string" },
         name: { type: "string" },
+        set: { type: "string", multiple: true },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -160,8 +166,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
   if (command === "data-manifest") {
     const dir = positionals[0];
     if (!dir || !values.name) usage("data-manifest needs a directory and --name", "data-manifest");
-    const path = await writeManifest(dir, values.name);
-    io.out.write(`wrote ${path}\n`);
+    const written = await writeManifest(dir, values.name);
+    io.out.write(
+      `wrote ${join(written.dir, "manifest.json")} (${written.manifest.files.length} files, sha256 ${written.sha256})\n`,
+    );
     return EXIT.ok;
   }
 
@@ -170,6 +178,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     fraction: parseFraction(values.fraction),
     backend: parseBackend(values.backend),
     dataDir: values["data-dir"],
+    set: (values.set ?? []).map(parseOverride),
   };
   const controller = new AbortController();
   let signalExit: number | undefined;

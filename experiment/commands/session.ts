@@ -13,12 +13,13 @@ import { captureProvenance } from "../record/provenance.js";
 import { buildRecord, type RunStatus, type SupervisedResult } from "../record/schema.js";
 import { recordSummary } from "../record/summary.js";
 import { createRunDir, newRunId, writeRecord } from "../record/writer.js";
+import { applyOverride, type Override } from "./overrides.js";
 
 /** What `run` and `train` share: inputs from the CLI. */
 export interface SessionOptions {
   loaded: LoadedConfig;
   /** Command-line overrides, applied before validation so the record holds what actually ran. */
-  overrides: { fraction?: number; backend?: ExperimentConfig["backend"]; dataDir?: string };
+  overrides: { fraction?: number; backend?: ExperimentConfig["backend"]; dataDir?: string; set?: Override[] };
   outDir: string;
   runId?: string;
   cloud?: CloudContext;
@@ -50,7 +51,8 @@ export interface Session {
 
 /** Apply CLI overrides and re-validate, so an override is held to the same schema as the file. */
 export function resolveConfig(loaded: LoadedConfig, o: SessionOptions["overrides"]): ExperimentConfig {
-  const c = structuredClone(loaded.config) as ExperimentConfig;
+  let c = structuredClone(loaded.config) as ExperimentConfig;
+  for (const one of o.set ?? []) c = applyOverride(c, one);
   if (o.fraction !== undefined) c.dataset.fraction = o.fraction;
   if (o.backend !== undefined) c.backend = o.backend;
   if (o.dataDir !== undefined && c.dataset.source === "idx") c.dataset.dir = o.dataDir;
