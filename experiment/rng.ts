@@ -5,7 +5,9 @@ import { createHash } from "node:crypto";
  * never shifts the streams of existing ones. Derived seeds are recorded in the run record.
  */
 export function deriveSeed(seed: number, ...labels: (string | number)[]): number {
-  const h = createHash("sha256").update(`${seed}/${labels.join("/")}`).digest();
+  const h = createHash("sha256")
+    .update(`${seed}/${labels.join("/")}`)
+    .digest();
   return h.readUInt32BE(0) & 0x7fffffff;
 }
 
@@ -22,7 +24,10 @@ export function mulberry32(seed: number): () => number {
 }
 
 /** In-place Fisher–Yates shuffle driven by `rand`. */
-export function shuffleInPlace<T extends { length: number; [i: number]: unknown }>(arr: T, rand: () => number): T {
+export function shuffleInPlace<T extends { length: number; [i: number]: unknown }>(
+  arr: T,
+  rand: () => number,
+): T {
   for (let i = arr.length - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1));
     const tmp = arr[i];

@@ -19,7 +19,10 @@ export const DATA_DEVICE_NAME = "runstack-data";
  * push failed for good (experiment/remote/safekeeping.ts). Not setScheduling: the VM must never be
  * able to lift its own deadline.
  */
-export const SELF_DELETE_PERMISSIONS = ["compute.instances.delete", "compute.instances.setDiskAutoDelete"] as const;
+export const SELF_DELETE_PERMISSIONS = [
+  "compute.instances.delete",
+  "compute.instances.setDiskAutoDelete",
+] as const;
 export const SECRET_ACCESSOR_ROLE = "roles/secretmanager.secretAccessor";
 /** GCE accepts 30 s .. 120 days for scheduling.maxRunDuration. */
 const MIN_RUN_SECONDS = 30;

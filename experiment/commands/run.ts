@@ -3,10 +3,8 @@ import { renderTable, summarize } from "../al/metrics.js";
 import { plannedRounds } from "../al/schedule.js";
 import type { TrialResult } from "../al/types.js";
 import { splitForSeed } from "../data/index.js";
-import { createLearner } from "../model/trainer.js";
 import { createProgress } from "../progress.js";
-import { deriveSeed } from "../rng.js";
-import { interruptedError, type SessionOptions, startSession } from "./session.js";
+import { interruptedError, learnerForSeed, type SessionOptions, startSession } from "./session.js";
 
 export interface RunOutcome {
   runId: string;
@@ -37,20 +35,8 @@ export async function runCommand(opts: SessionOptions): Promise<RunOutcome> {
     loadSeed: async (seed) => {
       const split = splitForSeed(source, config.dataset, seed);
       dataset = split.identity;
-      const weightSeed = deriveSeed(seed, "weights");
-      const learner = await createLearner({
-        model: config.model,
-        train: config.train,
-        pool: split.train,
-        test: split.test,
-        weightSeed,
-      });
-      return {
-        poolLabels: split.train.y,
-        numClasses: split.train.numClasses,
-        learner,
-        derivedSeeds: { ...split.seeds, weights: weightSeed },
-      };
+      const { learner, derivedSeeds } = await learnerForSeed(config, split, seed);
+      return { poolLabels: split.train.y, numClasses: split.train.numClasses, learner, derivedSeeds };
     },
     onTrialStart: (strategy, seed) => progress.trialStart({ strategy, seed, index: ++index, total }),
     onRound: (r) => progress.round(r, planned),

@@ -5,14 +5,16 @@ import { type LoadedConfig, parseConfig } from "../../configs/load.js";
 import { summarize } from "../al/metrics.js";
 import type { TrialResult } from "../al/types.js";
 import { loadSource } from "../data/index.js";
-import type { DatasetIdentity, LoadedSource } from "../data/types.js";
+import type { DatasetIdentity, LoadedSource, SplitData } from "../data/types.js";
 import { selectBackend } from "../model/backend.js";
+import { createLearner } from "../model/trainer.js";
 import type { CloudContext } from "../record/cloud.js";
 import { writeCurves } from "../record/curves.js";
 import { captureProvenance } from "../record/provenance.js";
 import { buildRecord, type RunStatus, type SupervisedResult } from "../record/schema.js";
 import { recordSummary } from "../record/summary.js";
 import { createRunDir, newRunId, writeRecord } from "../record/writer.js";
+import { deriveSeed } from "../rng.js";
 import { applyOverride, type Override } from "./overrides.js";
 
 /** What `run` and `train` share: inputs from the CLI. */
@@ -47,6 +49,22 @@ export interface Session {
   recordPath: string;
   source: LoadedSource;
   write(update: RecordUpdate): Promise<void>;
+}
+
+/**
+ * The learner for one seed: its initial weights come from the seed alone, so every strategy of that
+ * seed (and `train`) starts from the same weights.
+ */
+export async function learnerForSeed(config: ExperimentConfig, split: SplitData, seed: number) {
+  const weightSeed = deriveSeed(seed, "weights");
+  const learner = await createLearner({
+    model: config.model,
+    train: config.train,
+    pool: split.train,
+    test: split.test,
+    weightSeed,
+  });
+  return { learner, derivedSeeds: { ...split.seeds, weights: weightSeed } };
 }
 
 /** Apply CLI overrides and re-validate, so an override is held to the same schema as the file. */

@@ -1,10 +1,9 @@
 import { join } from "node:path";
 import { splitForSeed } from "../data/index.js";
 import { saveModel } from "../model/save.js";
-import { createLearner } from "../model/trainer.js";
 import type { SupervisedResult } from "../record/schema.js";
 import { deriveSeed } from "../rng.js";
-import { interruptedError, type SessionOptions, startSession } from "./session.js";
+import { interruptedError, learnerForSeed, type SessionOptions, startSession } from "./session.js";
 
 export interface TrainOutcome {
   runId: string;
@@ -26,16 +25,9 @@ export async function trainCommand(opts: SessionOptions): Promise<TrainOutcome> 
   const split = splitForSeed(session.source, config.dataset, seed);
   const dataset = split.identity;
   await session.write({ status: "running", trials: [], dataset });
-  const weightSeed = deriveSeed(seed, "weights");
   const fitSeed = deriveSeed(seed, "supervised", "batches");
   const modelDir = join(session.runDir, "model");
-  const learner = await createLearner({
-    model: config.model,
-    train: config.train,
-    pool: split.train,
-    test: split.test,
-    weightSeed,
-  });
+  const { learner, derivedSeeds } = await learnerForSeed(config, split, seed);
   try {
     const all = Int32Array.from({ length: split.train.n }, (_, i) => i);
     const t0 = performance.now();
@@ -55,7 +47,7 @@ export async function trainCommand(opts: SessionOptions): Promise<TrainOutcome> 
     const saved = await saveModel(learner, modelDir);
     const supervised: SupervisedResult = {
       seed,
-      derivedSeeds: { ...split.seeds, weights: weightSeed, batches: fitSeed },
+      derivedSeeds: { ...derivedSeeds, batches: fitSeed },
       labels: split.train.n,
       accuracy,
       loss,
