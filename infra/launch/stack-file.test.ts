@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import type { RunstackError } from "../../configs/errors.js";
@@ -23,6 +24,39 @@ const input = {
 };
 
 describe("stack files", () => {
+  it("write every value with the YAML type Pulumi.yaml declares for its key (the CLI type-checks them)", () => {
+    const declared = (
+      parse(readFileSync(new URL("../../Pulumi.yaml", import.meta.url), "utf8")) as {
+        config: Record<string, { type: string }>;
+      }
+    ).config;
+    const config = StackConfig.parse({ ...input, maxRunHours: 0.5, spot: true });
+    const written = (
+      parse(
+        renderStackFile({ config, generatedAt: "2026-12-03T00:00:00Z", secretsProvider: "passphrase" }),
+      ) as {
+        config: Record<string, unknown>;
+      }
+    ).config;
+    const yamlType = (v: unknown) =>
+      Array.isArray(v)
+        ? "array"
+        : Number.isInteger(v)
+          ? "integer"
+          : typeof v === "number"
+            ? "number"
+            : typeof v;
+    for (const [k, v] of Object.entries(written)) {
+      const key = k.replace(/^runstack:/, "");
+      expect({ key, type: yamlType(v) }).toEqual({ key, type: declared[key]?.type });
+    }
+    expect(written["runstack:maxRunHours"]).toBe("0.5");
+    expect(
+      parseStackFile(renderStackFile({ config, generatedAt: "x", secretsProvider: "passphrase" }), "f")
+        .maxRunHours,
+    ).toBe(0.5);
+  });
+
   it("render every key in STACK_KEYS order with defaults filled in (snapshot)", () => {
     const config = buildStackConfig(input);
     const text = renderStackFile({
@@ -56,7 +90,7 @@ describe("stack files", () => {
         runstack:gpuType: nvidia-tesla-t4
         runstack:gpuCount: 1
         runstack:spot: false
-        runstack:maxRunHours: 6
+        runstack:maxRunHours: "6"
         runstack:bootImage: projects/debian-cloud/global/images/family/debian-12
         runstack:bootDiskGb: 50
         runstack:dataImage: projects/acme-ml-123/global/images/runstack-data-v1

@@ -8,6 +8,7 @@ import {
   StackConfig,
   type StackConfigInput,
 } from "../../configs/stack.js";
+import { KEY_KINDS } from "../stack-config-parse.js";
 import { destroyStep, launchSteps, secretsProviderNote, showStep } from "./commands.js";
 import { stackNameOf } from "./run-id.js";
 
@@ -57,7 +58,9 @@ export function renderStackFile({ config, generatedAt, secretsProvider }: Render
   const values: Record<string, unknown> = {};
   for (const key of STACK_KEYS) {
     const v = config[key];
-    if (v !== undefined) values[`${CONFIG_NAMESPACE}:${key}`] = v;
+    // Pulumi.yaml declares fractional numbers as `type: string` (its `integer` would reject 0.5),
+    // and the CLI type-checks stack values against those declarations: write them as strings.
+    if (v !== undefined) values[`${CONFIG_NAMESPACE}:${key}`] = KEY_KINDS[key] === "number" ? String(v) : v;
   }
   const doc = new Document({ config: values });
   const steps = launchSteps({ runId: config.runId, secretsProvider });
@@ -95,7 +98,10 @@ export function parseStackFile(text: string, file: string): StackConfig {
     if (!k.startsWith(prefix)) continue;
     const key = k.slice(prefix.length);
     if (key === DEPLOY_KEY_CONFIG) continue;
-    values[key] = v;
+    values[key] =
+      key in KEY_KINDS && KEY_KINDS[key as keyof typeof KEY_KINDS] === "number" && typeof v === "string"
+        ? Number(v)
+        : v;
   }
   const parsed = StackConfig.safeParse(values);
   if (!parsed.success) {
