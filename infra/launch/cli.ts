@@ -26,6 +26,9 @@ const LAUNCH_FLAGS = `  --name N               name part of the run id (default:
   --hours N              hard deadline: GCE deletes the VM after N hours
   --project P --zone Z --data-image I --owner O
                          required, unless set in infra/launch/defaults.yaml (owner falls back to git user.email)
+  --boot-image I         VM boot image (default: Debian 12; a --gpu run needs an image with the NVIDIA
+                         driver + CUDA 11.2 / cuDNN 8.1, else tfjs-node-gpu cannot load and the run
+                         falls back to the CPU backend, which its record says)
   --branch B             branch the VM pushes results to (default: main)
   --secrets-provider S   for pulumi stack init (default: defaults.yaml secretsProvider, else passphrase)
   --up                   run the pulumi commands instead of printing them (needs --deploy-key)
@@ -87,6 +90,7 @@ const LAUNCH_OPTIONS = {
   project: { type: "string" },
   zone: { type: "string" },
   "data-image": { type: "string" },
+  "boot-image": { type: "string" },
   owner: { type: "string" },
   branch: { type: "string" },
   "secrets-provider": { type: "string" },
@@ -112,6 +116,7 @@ function flagsOf(v: Values): LaunchFlags {
     project: str("project"),
     zone: str("zone"),
     dataImage: str("data-image"),
+    bootImage: str("boot-image"),
     owner: str("owner"),
     branch: str("branch"),
     secretsProvider: str("secrets-provider"),

@@ -21,6 +21,8 @@ export const LaunchDefaults = z.strictObject({
   maxRunHours: z.number().positive().optional(),
   resultsBranch: z.string().min(1).optional(),
   spot: z.boolean().optional(),
+  /** A GPU run needs an image with the NVIDIA driver (+ CUDA 11.2 / cuDNN 8.1 for tfjs-node-gpu 4.22). */
+  bootImage: z.string().min(1).optional(),
   bootDiskGb: z.int().optional(),
   dataDiskGb: z.int().optional(),
   /** For `pulumi stack init --secrets-provider`: passphrase, gcpkms://..., ... */
@@ -39,6 +41,7 @@ export interface LaunchFlags {
   project?: string;
   zone?: string;
   dataImage?: string;
+  bootImage?: string;
   owner?: string;
   branch?: string;
   secretsProvider?: string;
@@ -144,6 +147,7 @@ export function resolveSettings({ flags, defaults, gitUserEmail }: ResolveSettin
     maxRunHours: pick(flags.hours, defaults.maxRunHours),
     resultsBranch: pick(flags.branch, defaults.resultsBranch),
     spot: pick(flags.spot, defaults.spot),
+    bootImage: pick(flags.bootImage, defaults.bootImage),
     bootDiskGb: defaults.bootDiskGb,
     dataDiskGb: defaults.dataDiskGb,
     ...gpu,

@@ -200,6 +200,18 @@ describe("launch settings", () => {
       maxRunHours: 2,
     });
     expect(s.secretsProvider).toBe("passphrase");
+    expect(s.bootImage).toBeUndefined();
+  });
+
+  it("take the boot image from --boot-image, else defaults.yaml (a GPU run needs a driver image)", () => {
+    const withDefault = LaunchDefaults.parse({
+      bootImage: "projects/deeplearning-platform-release/global/images/family/x",
+    });
+    const flags = { project: "acme-ml-123", dataImage: "img", owner: "bob", zone: "us-east1-b" };
+    expect(resolveSettings({ flags, defaults: withDefault }).bootImage).toBe(withDefault.bootImage);
+    expect(
+      resolveSettings({ flags: { ...flags, bootImage: "img-gpu" }, defaults: withDefault }).bootImage,
+    ).toBe("img-gpu");
   });
 
   it("name every missing required flag in one error", () => {
