@@ -50,30 +50,51 @@ function describeFound(input: unknown, path: readonly PropertyKey[]): string {
   return ` (found: ${shown && shown.length > 60 ? `${shown.slice(0, 57)}...` : shown})`;
 }
 
-/** Validate an already-parsed object as an experiment config; `file` names it in errors. */
-export function parseConfig(raw: unknown, file: string): ExperimentConfig {
-  const result = ExperimentConfig.safeParse(raw);
+/** What a YAML file holds, for error messages: "experiment config", "launch defaults"... */
+export interface YamlShape<T> {
+  schema: z.ZodType<T>;
+  what: string;
+  /** Where every key and its default is defined, named in messages. */
+  schemaFile: string;
+}
+
+const EXPERIMENT: YamlShape<ExperimentConfig> = {
+  schema: ExperimentConfig,
+  what: "experiment config",
+  schemaFile: "configs/experiment.ts",
+};
+
+/** Validate an already-parsed value against a shape; `file` names it in every error line. */
+export function parseAs<T>(shape: YamlShape<T>, raw: unknown, file: string): T {
+  const result = shape.schema.safeParse(raw);
   if (!result.success) {
     throw new RunstackError(
       "CONFIG_INVALID",
-      `invalid experiment config\n${formatIssues(file, result.error.issues, raw)}`,
-      {
-        hint: "fix the keys named above; see configs/experiment.ts for every key and its default",
-      },
+      `invalid ${shape.what}\n${formatIssues(file, result.error.issues, raw, shape.schemaFile)}`,
+      { hint: `fix the keys named above; see ${shape.schemaFile} for every key and its default` },
     );
   }
   return result.data;
 }
 
-export function parseConfigText(text: string, file: string): ExperimentConfig {
+/** Parse YAML text (duplicate keys are errors) and validate it against a shape. */
+export function parseYamlAs<T>(shape: YamlShape<T>, text: string, file: string): T {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    const first = doc.errors[0]!;
-    throw new RunstackError("CONFIG_PARSE", `${file}: not valid YAML: ${first.message}`, {
+    throw new RunstackError("CONFIG_PARSE", `${file}: not valid YAML: ${doc.errors[0]!.message}`, {
       hint: "check indentation and quoting at the line shown",
     });
   }
-  return parseConfig(doc.toJS(), file);
+  return parseAs(shape, doc.toJS() ?? {}, file);
+}
+
+/** Validate an already-parsed object as an experiment config; `file` names it in errors. */
+export function parseConfig(raw: unknown, file: string): ExperimentConfig {
+  return parseAs(EXPERIMENT, raw, file);
+}
+
+export function parseConfigText(text: string, file: string): ExperimentConfig {
+  return parseYamlAs(EXPERIMENT, text, file);
 }
 
 export function loadConfig(path: string): LoadedConfig {

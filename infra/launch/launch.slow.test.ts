@@ -3,7 +3,6 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { StackConfig } from "../../configs/stack.js";
 import { type CliIo, main } from "./cli.js";
 import { parseStackFile } from "./stack-file.js";
 import {

@@ -1,8 +1,7 @@
 import { readFileSync } from "node:fs";
-import { parseDocument } from "yaml";
 import { z } from "zod";
 import { RunstackError } from "../../configs/errors.js";
-import { formatIssues } from "../../configs/load.js";
+import { parseYamlAs } from "../../configs/load.js";
 import type { StackConfigInput } from "../../configs/stack.js";
 
 /**
@@ -48,22 +47,15 @@ export interface LaunchFlags {
 }
 
 export function parseDefaults(text: string, file: string): LaunchDefaults {
-  const doc = parseDocument(text, { uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new RunstackError("CONFIG_PARSE", `${file}: not valid YAML: ${doc.errors[0]!.message}`);
-  }
-  const raw = doc.toJS() ?? {};
-  const parsed = LaunchDefaults.safeParse(raw);
-  if (!parsed.success) {
-    throw new RunstackError(
-      "CONFIG_INVALID",
-      `invalid launch defaults\n${formatIssues(file, parsed.error.issues, raw)}`,
-      {
-        hint: "see LaunchDefaults in infra/launch/settings.ts for the allowed keys",
-      },
-    );
-  }
-  return parsed.data;
+  return parseYamlAs(
+    {
+      schema: LaunchDefaults,
+      what: "launch defaults",
+      schemaFile: "infra/launch/settings.ts (LaunchDefaults)",
+    },
+    text,
+    file,
+  );
 }
 
 /** The defaults file, or the schema defaults when the repository has none. */
