@@ -114,7 +114,10 @@ auth() { mdget instance/service-accounts/default/token | sed -n 's/.*"access_tok
 fetch_key() {
   local secret; secret=$(attr ${VM_ATTR.secret}) && auth || return 1
   curl -sSf --retry 5 -H @"$SEC/auth" "$SECRETS/$secret/versions/latest:access" \\
-    | sed -n 's/.*"data" *: *"\\([^"]*\\)".*/\\1/p' | base64 -d >"$KEY" && [ -s "$KEY" ]
+    | sed -n 's/.*"data" *: *"\\([^"]*\\)".*/\\1/p' | base64 -d >"$KEY" && [ -s "$KEY" ] || return 1
+  # \`pulumi config set --secret < key\` strips the final newline, and OpenSSH refuses an
+  # ed25519 key without it ("error in libcrypto"): put it back.
+  [ -z "$(tail -c1 "$KEY")" ] || echo >>"$KEY"
 }
 ident() { NAME=$(mdget instance/name) && ZONE=$(mdget instance/zone) && ZONE=\${ZONE##*/} && PROJECT=$(mdget project/project-id); }
 api() { curl -sSf --retry 3 -X "$1" -H @"$SEC/auth" "$COMPUTE/projects/$PROJECT/zones/$ZONE/$2"; }

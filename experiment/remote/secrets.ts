@@ -43,8 +43,14 @@ export async function accessSecret(opts: SecretAccessOptions): Promise<Buffer> {
   return Buffer.from(data, "base64");
 }
 
-/** Write secret bytes to a root-only file: created 0600 so there is no window where it is readable. */
+/**
+ * Write secret bytes to a root-only file: created 0600 so there is no window where it is readable.
+ * A missing final newline is restored: `pulumi config set --secret < key` strips it, and OpenSSH
+ * refuses an ed25519 private key without it.
+ */
 export function writeSecretFile(path: string, bytes: Buffer): void {
-  writeFileSync(path, bytes, { mode: 0o600, flag: "w" });
+  const text =
+    bytes.length > 0 && bytes[bytes.length - 1] !== 0x0a ? Buffer.concat([bytes, Buffer.from("\n")]) : bytes;
+  writeFileSync(path, text, { mode: 0o600, flag: "w" });
   chmodSync(path, 0o600);
 }

@@ -97,7 +97,9 @@ export async function createVmWorld(o: { runId?: string; deadlineInSec?: number 
   const git = await startGitServer({ dir });
   const seedCommit = await seedFromWorkingTree(git, dir);
   const configSha256 = createHash("sha256").update(TINY_CONFIG).digest("hex");
-  const deployKey = readFileSync(git.deployKeyPath, "utf8");
+  // Stored exactly as `pulumi config set --secret runstack:deployKey < key` stores it: without the
+  // final newline (the CLI strips it), which an ed25519 key cannot be loaded without.
+  const deployKey = readFileSync(git.deployKeyPath, "utf8").replace(/\n$/, "");
   const secret = `projects/runstack-test/secrets/runstack-${runId}-deploy-key`;
   const emu = await startGceEmulator({
     instanceName: `runstack-${runId}`,
