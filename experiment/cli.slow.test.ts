@@ -48,6 +48,12 @@ describe("experiment CLI (a real process)", () => {
     const record = JSON.parse(readFileSync(join(out, "tiny-cli-test/run.json"), "utf8"));
     expect(record.status).toBe("completed");
     expect(record.trials).toHaveLength(4);
+    // The fixture is learnable (chance is 1/3): a broken trainer or loop would fail here.
+    for (const t of record.trials) expect(t.summary.finalAccuracy).toBeGreaterThan(0.6);
+    const firstPicks = (s: string) =>
+      record.trials.find((t: { strategy: string; seed: number }) => t.strategy === s && t.seed === 1)
+        .rounds[0].selected;
+    expect(firstPicks("margin")).not.toEqual(firstPicks("random"));
     expect(record.backend.name).toBe("cpu");
     expect(record.config.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(record.git.commit).toMatch(/^[0-9a-f]{40}$/);
@@ -74,6 +80,24 @@ describe("experiment CLI (a real process)", () => {
     expect(r.stderr).toContain("hint:");
     const u = await cli(["run", "--bogus"]);
     expect(u.code).toBe(2);
+  });
+
+  it("an unwritable --out exits 3 with a user error (not an internal one)", async () => {
+    const file = join(outDir(), "afile");
+    writeFileSync(file, "");
+    const r = await cli(["run", "--config", tiny, "--out", join(file, "sub")]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain("error [OUTPUT_UNWRITABLE]");
+    expect(r.stderr).not.toContain("internal error");
+  });
+
+  it("an option the command does not use is an error, never silently ignored", async () => {
+    const r = await cli(["train", "--config", tiny, "--cloud-context", "x.json"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("train does not take --cloud-context");
+    const d = await cli(["run", "--config", tiny, "--data-dir", "/nonexistent"]);
+    expect(d.code).toBe(2);
+    expect(d.stderr).toContain("--data-dir applies to IDX datasets");
   });
 
   it("missing IDX data exits 3 and writes nothing", async () => {

@@ -28,10 +28,18 @@ export const EXIT = {
 
 const DEFAULT_CONFIG = "configs/quick.yaml";
 
+const RUN_OPTIONS = ["config", "fraction", "data-dir", "backend", "out", "run-id", "set"];
+const ALLOWED: Record<string, string[]> = {
+  run: [...RUN_OPTIONS, "cloud-context"],
+  train: RUN_OPTIONS,
+  "data-manifest": ["name"],
+};
+
 const EXIT_CODES_HELP = `Exit codes:
   0    success
   2    bad usage or invalid config (nothing written)
-  3    data or environment problem: data missing/invalid, backend unavailable (nothing written)
+  3    data or environment problem: data missing/invalid, backend unavailable, --out not writable
+       (nothing written)
   4    the run failed; its record is written with status "failed" and the rounds completed
   70   internal error (a bug in runstack: please report it with the stack trace)
   130  interrupted by Ctrl-C (SIGINT); record written with status "interrupted"
@@ -159,6 +167,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
   if (!(command in HELP) || command === "main")
     usage(`unknown command "${command}" (commands: run, train, data-manifest)`, "runstack");
   const { values, positionals } = parse(command, args);
+  // One parser for all commands; an option a command does not use is an error, never ignored.
+  const given = Object.keys(values).filter((k) => k !== "help");
+  const stray = given.filter((k) => !ALLOWED[command]!.includes(k));
+  if (stray.length > 0) usage(`${command} does not take ${stray.map((k) => `--${k}`).join(", ")}`, command);
   if (values.help) {
     io.out.write(`${HELP[command]}\n\n${command === "data-manifest" ? "" : `${EXIT_CODES_HELP}\n`}`);
     return EXIT.ok;
@@ -223,6 +235,7 @@ const DATA_OR_ENV: ErrorCode[] = [
   "DATA_INVALID",
   "MANIFEST_MISMATCH",
   "BACKEND_UNAVAILABLE",
+  "OUTPUT_UNWRITABLE",
 ];
 
 export function exitCodeFor(e: unknown): number {

@@ -73,7 +73,16 @@ export function resolveConfig(loaded: LoadedConfig, o: SessionOptions["overrides
   for (const one of o.set ?? []) c = applyOverride(c, one);
   if (o.fraction !== undefined) c.dataset.fraction = o.fraction;
   if (o.backend !== undefined) c.backend = o.backend;
-  if (o.dataDir !== undefined && c.dataset.source === "idx") c.dataset.dir = o.dataDir;
+  if (o.dataDir !== undefined) {
+    if (c.dataset.source !== "idx") {
+      throw new RunstackError(
+        "USAGE",
+        `--data-dir applies to IDX datasets, but ${loaded.path} reads dataset.source ${c.dataset.source}`,
+        { hint: "drop --data-dir, or use a config whose dataset.source is idx" },
+      );
+    }
+    c.dataset.dir = o.dataDir;
+  }
   return parseConfig(c, `${loaded.path} (with command-line overrides)`);
 }
 

@@ -67,7 +67,7 @@ export function resolveDatasetDir(dir: string, name: string): string {
 }
 
 function manifestHint(dir: string): string {
-  return `create one with \`experiment data-manifest ${dir} --name <dataset-name>\` (writeManifest(dir, name) in code) after checking the files are the ones you mean`;
+  return `create one with \`npm run runstack -- data-manifest ${dir} --name <dataset-name>\` after checking the files are the ones you mean`;
 }
 
 export async function readManifest(dir: string): Promise<Manifest> {

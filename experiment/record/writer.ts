@@ -54,7 +54,20 @@ export async function createRunDir(outDir: string, runId: string): Promise<strin
       hint: "use 2-40 lowercase letters, digits and '-', starting with a letter (or omit it to get a fresh one)",
     });
   }
-  await mkdir(outDir, { recursive: true });
+  const unwritable = (e: unknown) =>
+    new RunstackError(
+      "OUTPUT_UNWRITABLE",
+      `cannot create the run folder under ${outDir}: ${(e as Error).message}`,
+      {
+        hint: "pass --out a directory you can write to (it is created if missing)",
+        cause: e,
+      },
+    );
+  try {
+    await mkdir(outDir, { recursive: true });
+  } catch (e) {
+    throw unwritable(e);
+  }
   const dir = join(outDir, runId);
   try {
     await mkdir(dir);
@@ -68,7 +81,7 @@ export async function createRunDir(outDir: string, runId: string): Promise<strin
         },
       );
     }
-    throw e;
+    throw unwritable(e);
   }
   return dir;
 }
