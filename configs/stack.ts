@@ -29,20 +29,35 @@ export const StackConfig = z
     resultsBranch: z.string().min(1).default("main"),
     project: z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, "a GCP project id"),
     zone: z.string().regex(/^[a-z]+-[a-z]+\d+-[a-z]$/, "a GCE zone such as us-central1-a"),
-    machineType: z.string().min(1).default("n1-standard-8"),
-    gpuType: z.string().min(1).optional(),
+    machineType: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]*[a-z0-9]$/, "a GCE machine type such as n1-standard-8 or e2-custom-4-8192")
+      .default("n1-standard-8"),
+    gpuType: z
+      .string()
+      .regex(/^[a-z0-9-]+$/, "an accelerator type such as nvidia-tesla-t4")
+      .optional(),
     gpuCount: z.int().min(0).max(8).default(0),
     spot: z.boolean().default(false),
     /** Hard deadline: the VM is deleted by GCE after this long, whatever it is doing. */
+    // GCE's scheduling.maxRunDuration accepts 30 s .. 120 days; a week is runstack's own ceiling.
     maxRunHours: z
       .number()
-      .positive()
-      .max(24 * 7)
+      .min(30 / 3600, "at least 30 seconds (0.0084 h): GCE rejects a shorter maxRunDuration")
+      .max(24 * 7, "at most 168 hours (a week)")
       .default(6),
-    bootImage: z.string().min(1).default("projects/debian-cloud/global/images/family/debian-12"),
+    bootImage: z
+      .string()
+      .regex(
+        /^[\w./-]+$/,
+        "an image or image family path, e.g. projects/debian-cloud/global/images/family/debian-12",
+      )
+      .default("projects/debian-cloud/global/images/family/debian-12"),
     bootDiskGb: z.int().min(10).max(2000).default(50),
     /** Image holding the datasets (IDX files + manifest.json at its root). */
-    dataImage: z.string().min(1),
+    dataImage: z
+      .string()
+      .regex(/^[\w./-]+$/, "an image path, e.g. projects/<p>/global/images/runstack-data-v1"),
     dataDiskGb: z.int().min(10).max(65536).optional(),
     /** Owner label (who launched the run). */
     owner: z.string().regex(LABEL_VALUE_RE, "lowercase letters, digits, '_' or '-', at most 63"),

@@ -32,8 +32,13 @@ describe("planRun", () => {
   });
 
   it("a deadline GCE would reject (< 30 s) is a config error naming runstack:maxRunHours", () => {
+    // configs/stack.ts already refuses it; planRun keeps its own guard for callers that skip the schema.
     try {
-      plan({ maxRunHours: 0.005 });
+      planRun({
+        config: { ...referenceConfig(), maxRunHours: 0.005 },
+        stack: REFERENCE_STACK,
+        now: REFERENCE_NOW,
+      });
       expect.unreachable("planRun accepted an 18 s deadline");
     } catch (e) {
       expect(isRunstackError(e) && e.code).toBe("PULUMI_CONFIG");

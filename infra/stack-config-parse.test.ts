@@ -26,6 +26,13 @@ function failure(fn: () => unknown): RunstackError {
 }
 
 describe("parseStackConfig", () => {
+  it("refuses a deadline under GCE's 30 s minimum, naming runstack:maxRunHours", () => {
+    const e = failure(() => parse(asPulumiConfig({ ...REFERENCE_INPUT, maxRunHours: 0.005 })));
+    expect(e.code).toBe("PULUMI_CONFIG");
+    expect(e.message).toContain("runstack:maxRunHours");
+    expect(e.message).toContain("at least 30 seconds");
+  });
+
   it("reads the text Pulumi passes (numbers, booleans, JSON lists) into the validated config", () => {
     const config = parse({
       ...asPulumiConfig(REFERENCE_INPUT),

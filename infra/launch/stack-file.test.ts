@@ -175,6 +175,24 @@ describe("launch commands", () => {
   });
 });
 
+describe("stack config values the cloud would reject are refused before any file is written", () => {
+  for (const [what, patch, key] of [
+    ["a deadline under GCE's 30 s minimum", { maxRunHours: 0.001 }, "maxRunHours"],
+    ["a machine type with a space", { machineType: "n1 standard" }, "machineType"],
+    ["an accelerator type with capitals", { gpuType: "NVIDIA T4" }, "gpuType"],
+    ["a data image with spaces", { dataImage: "my image" }, "dataImage"],
+  ] as const) {
+    it(what, () => {
+      const r = StackConfig.safeParse({ ...input, ...patch });
+      expect(r.success).toBe(false);
+      expect(r.error?.issues.map((i) => i.path.join("."))).toContain(key);
+    });
+  }
+  it("accepts the shortest deadline GCE allows", () => {
+    expect(StackConfig.safeParse({ ...input, maxRunHours: 30 / 3600 }).success).toBe(true);
+  });
+});
+
 describe("launch settings", () => {
   const defaults = LaunchDefaults.parse({ zone: "europe-west4-a", machineType: "n1-standard-4" });
 
