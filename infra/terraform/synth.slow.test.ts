@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { REFERENCE_INPUT } from "../testing/fixtures.js";
+import { stackFileOf } from "./synth.js";
 
 /** The CLI entry as a user runs it: npx tsx infra/terraform/synth.ts <stack file> [--out file]. */
 
@@ -42,14 +43,25 @@ describe("infra/terraform/synth.ts", () => {
     expect(tf.variable.deploy_key.sensitive).toBe(true);
   }, 120_000);
 
-  it("exits 1 with the problem and its fix for an invalid stack file, 2 for bad usage", async () => {
+  it("exits 2 with the problem and its fix for an invalid stack file, a bad --out or bad usage", async () => {
     const stackFile = join(dir, "Pulumi.run-bad.yaml");
     writeFileSync(stackFile, "config:\n  runstack:runId: Bad_Id\n");
     const bad = await cli([stackFile]);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("error [PULUMI_CONFIG]");
     expect(bad.stderr).toContain("runstack:runId");
     expect(bad.stderr).toContain("pulumi config set runstack:runId <value> -s run-bad");
     expect((await cli([])).code).toBe(2);
+    const good = join(dir, `Pulumi.run-${REFERENCE_INPUT.runId}.yaml`);
+    const unwritable = await cli([good, "--out", join(dir, "no-such-dir", "x.tf.json")]);
+    expect(unwritable.code).toBe(2);
+    expect(unwritable.stderr).toContain("cannot write");
+    expect(unwritable.stderr).not.toContain("internal error");
   }, 120_000);
+
+  it("accepts a stack name or run id for the stack file in the current directory", () => {
+    expect(stackFileOf("run-abc")).toBe("Pulumi.run-abc.yaml");
+    expect(stackFileOf("abc")).toBe("Pulumi.run-abc.yaml");
+    expect(stackFileOf("dir/Pulumi.run-abc.yaml")).toBe("dir/Pulumi.run-abc.yaml");
+  });
 });

@@ -14,7 +14,13 @@ import { synthRun } from "./synth-run.js";
  * A standalone entry because experiment/cli.ts may not import infra/.
  */
 
-const USAGE = "usage: npx tsx infra/terraform/synth.ts Pulumi.run-<id>.yaml [--out <file>.tf.json]";
+const USAGE = "usage: npm run synth -- <Pulumi.run-<id>.yaml | run-<id> | <id>> [--out <file>.tf.json]";
+
+/** A stack file path as given, or the stack file of a stack name (run-<id>) or run id. */
+export function stackFileOf(arg: string): string {
+  if (arg.endsWith(".yaml") || arg.includes("/")) return arg;
+  return `Pulumi.${arg.startsWith("run-") ? arg : `run-${arg}`}.yaml`;
+}
 
 export function synthStackFile(opts: { stackFile: string; now: Date }): Record<string, unknown> {
   const { config, stack } = readStackFile(opts.stackFile);
@@ -42,18 +48,31 @@ function parseArgs(argv: string[]): { stackFile: string; out?: string } {
 function main(argv: string[]): number {
   try {
     const args = parseArgs(argv);
-    const json = `${JSON.stringify(synthStackFile({ stackFile: args.stackFile, now: new Date() }), null, 2)}\n`;
+    const stackFile = stackFileOf(args.stackFile);
+    const json = `${JSON.stringify(synthStackFile({ stackFile, now: new Date() }), null, 2)}\n`;
     if (args.out) {
-      writeFileSync(args.out, json);
+      try {
+        writeFileSync(args.out, json);
+      } catch (e) {
+        throw new RunstackError("USAGE", `--out ${args.out}: cannot write: ${(e as Error).message}`, {
+          hint: "pass --out a file in a directory that exists and is writable",
+        });
+      }
       process.stderr.write(`wrote ${args.out}\n`);
     } else {
       process.stdout.write(json);
     }
     return 0;
   } catch (e) {
-    if (!isRunstackError(e)) throw e;
+    if (!isRunstackError(e)) {
+      process.stderr.write(
+        `internal error (a bug in runstack, not in your input):\n${(e as Error).stack ?? e}\n`,
+      );
+      return 70;
+    }
     process.stderr.write(`error [${e.code}]: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ""}`);
-    return e.code === "USAGE" ? 2 : 1;
+    // Same table as the other CLIs: a bad stack file or flag is a usage/config error.
+    return 2;
   }
 }
 
