@@ -3,6 +3,7 @@ import { realpathSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { type ErrorCode, isRunstackError, RunstackError } from "../../configs/errors.js";
+import { RUN_ID_RE } from "../../configs/stack.js";
 import { simpleGitPort } from "./git.js";
 import { type LaunchPorts, launch } from "./launch.js";
 import { observe } from "./observe.js";
@@ -238,12 +239,18 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
             "USAGE",
             `reap takes no arguments (got ${positionals.join(" ")}); use --run ID`,
           );
+        const runId = values.run as string | undefined;
+        if (runId !== undefined && !RUN_ID_RE.test(runId)) {
+          throw new RunstackError("USAGE", `--run ${runId}: not a run id (expected ${RUN_ID_RE})`, {
+            hint: "use the id from `npm run status` (the stack name without run-)",
+          });
+        }
         const r = await reap({
           git: ports.git,
           pulumi: ports.pulumi,
           now: ports.now(),
           dryRun: values["dry-run"] === true,
-          runId: values.run as string | undefined,
+          runId,
           log: io.out,
         });
         for (const n of r.notes) io.out(`note: ${n}`);

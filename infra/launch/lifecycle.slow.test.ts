@@ -198,5 +198,9 @@ describe("status and reap (results in git, fake pulumi)", () => {
     expect(r.code).toBe(4);
     expect(r.err).toContain("[PULUMI_CLI_MISSING]");
     expect((await cli(["reap", "--dry-run"], { env })).code).toBe(0);
+    // A malformed id is a usage error before anything else is looked at.
+    const bad = await cli(["reap", "--run", "../x"], { env });
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain("--run ../x: not a run id");
   });
 });
