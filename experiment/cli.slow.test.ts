@@ -134,6 +134,29 @@ describe("experiment CLI (a real process)", () => {
     expect(readdirSync(join(out, "tiny-int")).filter((f) => f.includes(".tmp"))).toEqual([]);
   });
 
+  it("a run that fails mid-way (a diverged model) exits 4 and keeps a failed record with the rounds so far", async () => {
+    const out = outDir();
+    const r = await cli([
+      "run",
+      "--config",
+      tiny,
+      "--set",
+      "train.learningRate=1e30",
+      "--out",
+      out,
+      "--run-id",
+      "tiny-div",
+    ]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain("error [LEARNER_OUTPUT]");
+    expect(r.stderr).toContain("hint: lower train.learningRate");
+    const record = JSON.parse(readFileSync(join(out, "tiny-div/run.json"), "utf8"));
+    expect(record.status).toBe("failed");
+    expect(record.failure.code).toBe("LEARNER_OUTPUT");
+    expect(record.trials.at(-1).status).toBe("failed");
+    expect(record.trials[0].rounds.length).toBeGreaterThan(0);
+  });
+
   it("train saves a loadable model next to its record", async () => {
     const out = outDir();
     const r = await cli(["train", "--config", tiny, "--out", out, "--run-id", "tiny-train"]);
