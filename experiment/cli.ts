@@ -73,7 +73,7 @@ Options:
   --out DIR          where run folders go (default results/local; the VM uses results)
   --set KEY=VALUE    override one config key (YAML value, validated like the file; repeatable),
                      e.g. a local smoke run of a full config:
-                     --fraction 0.01 --set al.rounds=2 --set seeds=[1] --set train.epochs=2
+                     --fraction 0.01 --set al.rounds=2 --set 'seeds=[1]' --set train.epochs=2
   --run-id ID        use this run id instead of a generated one (the VM passes its stack's id)
   --cloud-context F  JSON file with the VM's cloud context (written by experiment/remote on a VM)
   -h, --help         this help`,

@@ -113,7 +113,7 @@ describe("the run on the VM (startup script + vm-run, emulated GCE, real git ove
         expect(await w.mainLog()).toEqual(log);
         expect(again.guestWrites.filter((x) => x.key === "runstack/phase")).toEqual([]);
         expect(again.calls.filter((c) => c.method === "DELETE")).toHaveLength(1);
-        expect(second.psLines.some((l) => l.includes("experiment/cli.ts"))).toBe(false);
+        expect(second.groupPsLines.some((l) => l.includes("experiment/cli.ts"))).toBe(false);
         expect(w.bootLog()).toContain("second boot: run vm-e2e-1 already finished (pushed)");
         expect(deletes({ ...w, emu: first } as VmWorld)).toHaveLength(1);
       } finally {
@@ -129,17 +129,18 @@ describe("the run on the VM (startup script + vm-run, emulated GCE, real git ove
       world = await createVmWorld();
       const w = world;
       const boot = await w.boot({
-        during: async () => {
+        during: async (_w, { pgid }) => {
           await until(() => existsSync(runJsonPath(w)), 120_000, "run.json");
-          const ps = await exec("ps", ["-eo", "pid,args"]);
-          const line = ps.stdout
-            .split("\n")
-            .find((l) => l.includes("experiment/cli.ts run") && !l.includes("tsx/"));
+          // Only this boot's experiment (same process group): never another test's or a user's run.
+          const ps = await exec("ps", ["-eo", "pid=,pgid=,args="]);
           const pids = ps.stdout
             .split("\n")
-            .filter((l) => l.includes("experiment/cli.ts run"))
-            .map((l) => Number(l.trim().split(/\s+/)[0]));
-          expect(line ?? pids.length).toBeTruthy();
+            .map((l) => l.trim().split(/\s+/))
+            .filter(
+              ([, g, ...args]) => Number(g) === pgid && args.join(" ").includes("experiment/cli.ts run"),
+            )
+            .map(([pid]) => Number(pid));
+          expect(pids.length).toBeGreaterThan(0);
           for (const pid of pids) process.kill(pid, "SIGKILL");
         },
       });

@@ -51,7 +51,11 @@ export interface VmWorld {
   serialFile: string;
   env: Record<string, string>;
   /** Runs the startup script once ("a boot"); resolves with its exit code and what ps showed meanwhile. */
-  boot(o?: { env?: Record<string, string>; during?: (w: VmWorld) => Promise<void> }): Promise<BootResult>;
+  /** `during` gets the boot's process group: everything the boot starts (vm-run, the experiment) is in it. */
+  boot(o?: {
+    env?: Record<string, string>;
+    during?: (w: VmWorld, boot: { pgid: number }) => Promise<void>;
+  }): Promise<BootResult>;
   /** main's commits in the bare repo, newest first. */
   mainLog(): Promise<string[]>;
   show(rev: string, file: string): Promise<string>;
@@ -62,8 +66,10 @@ export interface VmWorld {
 
 export interface BootResult {
   code: number | null;
-  /** Every `ps -eo args` line seen while the script ran. */
+  /** Every `ps -eo args` line seen on the machine while the script ran (for leak checks: the stricter view). */
   psLines: string[];
+  /** The lines of this boot's own process group: what the boot itself ran, not other tests or users. */
+  groupPsLines: string[];
   /** Modes of deploy_key files seen in the secret dir while the script ran. */
   keyModes: number[];
 }
@@ -181,12 +187,20 @@ export async function createVmWorld(o: { runId?: string; deadlineInSec?: number 
       child.stderr.resume();
       const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
       const psLines: string[] = [];
+      const groupPsLines: string[] = [];
       const keyModes: number[] = [];
       let running = true;
       const sampler = (async () => {
         while (running) {
-          const ps = await exec("ps", ["-eo", "args"], { maxBuffer: 16 << 20 }).catch(() => ({ stdout: "" }));
-          psLines.push(...ps.stdout.split("\n"));
+          const ps = await exec("ps", ["-eo", "pgid=,args="], { maxBuffer: 16 << 20 }).catch(() => ({
+            stdout: "",
+          }));
+          for (const line of ps.stdout.split("\n")) {
+            const m = /^\s*(\d+)\s(.*)$/.exec(line);
+            if (!m) continue;
+            psLines.push(m[2]!);
+            if (Number(m[1]) === child.pid) groupPsLines.push(m[2]!);
+          }
           for (const d of existsSync(secretDir) ? readdirSync(secretDir) : []) {
             const k = path.join(secretDir, d, "deploy_key");
             try {
@@ -198,13 +212,13 @@ export async function createVmWorld(o: { runId?: string; deadlineInSec?: number 
           await new Promise((r) => setTimeout(r, 100));
         }
       })();
-      const during = b.during ? b.during(world) : Promise.resolve();
+      const during = b.during ? b.during(world, { pgid: child.pid ?? -1 }) : Promise.resolve();
       const code = await exited;
       if (child.pid !== undefined) groups.delete(child.pid);
       running = false;
       await sampler;
       await during;
-      return { code, psLines, keyModes };
+      return { code, psLines, groupPsLines, keyModes };
     },
     async mainLog() {
       return (await bareGit(["log", "--format=%H", "main"])).trim().split("\n");
