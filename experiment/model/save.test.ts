@@ -5,7 +5,7 @@ import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { selectBackend } from "./backend.js";
 import { directoryLoadHandler, MODEL_JSON, saveModel, WEIGHTS_BIN } from "./save.js";
-import { blobs, mlp, quadrantImages, trainConfig } from "./test-fixtures.js";
+import { blobSplit, mlp, quadrantImages, trainConfig } from "./test-fixtures.js";
 import { createLearner } from "./trainer.js";
 
 let dir: string;
@@ -21,7 +21,7 @@ const all = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
 
 describe("saveModel", () => {
   it("writes a tfjs layers model that loads back and predicts what the learner predicts", async () => {
-    const pool = blobs({ n: 60, features: 6, classes: 3, seed: 2 });
+    const { pool } = blobSplit({ pool: 60, test: 0, features: 6, classes: 3 });
     const l = await createLearner({
       model: mlp([10], 0.3),
       train: trainConfig(),

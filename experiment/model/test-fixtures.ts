@@ -1,34 +1,26 @@
 import type { ModelConfig, TrainConfig } from "../../configs/experiment.js";
+import { subset } from "../data/split.js";
+import { generateBlobs } from "../data/synthetic.js";
 import type { Dataset } from "../data/types.js";
 import { mulberry32 } from "../rng.js";
 
 /** Tiny seeded datasets for the model tests (kept here so the tests depend on nothing in progress). */
 
-/** Gaussian-ish blobs around well separated class centres, values clipped into [0, 1]. */
-export function blobs(opts: {
-  n: number;
-  features: number;
-  classes: number;
-  seed: number;
-  spread?: number;
-}): Dataset {
-  const { n, features, classes } = opts;
-  const rand = mulberry32(opts.seed);
-  const centres = Array.from({ length: classes }, () =>
-    Array.from({ length: features }, () => 0.2 + 0.6 * rand()),
-  );
-  const x = new Float32Array(n * features);
-  const y = new Int32Array(n);
-  const spread = opts.spread ?? 0.08;
-  for (let i = 0; i < n; i++) {
-    const c = i % classes;
-    y[i] = c;
-    for (let j = 0; j < features; j++) {
-      const noise = (rand() + rand() + rand() - 1.5) * spread;
-      x[i * features + j] = Math.min(1, Math.max(0, centres[c]![j]! + noise));
-    }
-  }
-  return { x, y, n, shape: [features], numClasses: classes };
+/**
+ * A disjoint pool/test split of the project's own synthetic blobs (experiment/data/synthetic.ts),
+ * so the model tests learn from the same generator runs use and never evaluate on training rows.
+ */
+export function blobSplit(opts: { pool: number; test: number; features: number; classes: number }): {
+  pool: Dataset;
+  test: Dataset;
+} {
+  const { dataset } = generateBlobs({
+    samples: opts.pool + opts.test,
+    features: opts.features,
+    classes: opts.classes,
+  });
+  const rows = (from: number, n: number) => Int32Array.from({ length: n }, (_, i) => from + i);
+  return { pool: subset(dataset, rows(0, opts.pool)), test: subset(dataset, rows(opts.pool, opts.test)) };
 }
 
 /** Images whose class is which quadrant holds a bright square, plus noise. */

@@ -4,11 +4,10 @@ import { isRunstackError } from "../../configs/errors.js";
 import type { ModelConfig } from "../../configs/experiment.js";
 import type { Dataset } from "../data/types.js";
 import { selectBackend } from "./backend.js";
-import { blobs, mlp, quadrantImages, trainConfig } from "./test-fixtures.js";
+import { blobSplit, mlp, quadrantImages, trainConfig } from "./test-fixtures.js";
 import { createLearner, type TfLearner } from "./trainer.js";
 
-const pool = blobs({ n: 240, features: 8, classes: 3, seed: 1 });
-const test = blobs({ n: 90, features: 8, classes: 3, seed: 1 });
+const { pool, test } = blobSplit({ pool: 240, test: 90, features: 8, classes: 3 });
 const all = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
 const learners: TfLearner[] = [];
 
@@ -32,7 +31,8 @@ afterEach(() => {
 describe.each(["cpu", "wasm"] as const)("learner on %s", (backend) => {
   it("learns a separable problem well above chance", async () => {
     await selectBackend(backend);
-    const l = await learner();
+    // Held-out test rows (disjoint from the pool): give it enough epochs to converge.
+    const l = await learner({ train: trainConfig({ epochs: 15 }) });
     const before = await l.evaluate();
     const { loss } = await l.fit(all(pool.n), 3);
     const after = await l.evaluate();
