@@ -33,7 +33,8 @@ export async function runCommand(opts: SessionOptions): Promise<RunOutcome> {
     strategies: config.al.strategies,
     signal: opts.signal,
     loadSeed: async (seed) => {
-      const split = splitForSeed(source, config.dataset, seed);
+      // The first seed's split was already made above (identity, progress denominator).
+      const split = seed === config.seeds[0] ? first : splitForSeed(source, config.dataset, seed);
       dataset = split.identity;
       const { learner, derivedSeeds } = await learnerForSeed(config, split, seed);
       return { poolLabels: split.train.y, numClasses: split.train.numClasses, learner, derivedSeeds };
